@@ -1,0 +1,139 @@
+# stealscope: one non-recursive Makefile for the whole tree.
+#
+#   make                  build every tool into bin/ (objects under build/<variant>/)
+#   make VARIANT=asan     the same with AddressSanitizer + UBSan (tools in bin/asan/)
+#   make check            install missing packages, build, run every test
+#   make run              install missing packages, build, run the main job
+#   make install PREFIX=/usr/local DESTDIR=
+#   make clean            remove build/ and bin/
+#   make V=1              show the commands
+#
+# Tools and tests are listed explicitly below; common/*.c is the shared library.
+
+VARIANT ?= release
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+CC      ?= cc
+BUILD   := build/$(VARIANT)
+ifeq ($(VARIANT),release)
+BIN     := bin
+else
+BIN     := bin/$(VARIANT)
+endif
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Werror
+BASE_CFLAGS := -std=gnu11 $(WARN) -g -D_GNU_SOURCE -DSTEALSCOPE_VERSION=\"$(VERSION)\" \
+           -I. -MMD -MP
+
+ifeq ($(VARIANT),release)
+OPT_CFLAGS  := -O2
+OPT_LDFLAGS :=
+else ifeq ($(VARIANT),asan)
+OPT_CFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+OPT_LDFLAGS := -fsanitize=address,undefined
+else
+$(error unknown VARIANT '$(VARIANT)': use release or asan)
+endif
+
+ALL_CFLAGS  := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(OPT_LDFLAGS) $(LDFLAGS)
+LIBS        := -lcsv -lm
+
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# ---- the shared library ---------------------------------------------------
+COMMON_SRCS := $(sort $(wildcard common/*.c))
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+COMMON_LIB  := $(BUILD)/libstealscope.a
+
+# ---- tools: name := sources beyond the library ---------------------------
+TOOLS := sched-load inf-loop cpu-sampler vcpu-sampler host-facts
+
+sched-load_SRCS   := guest-tools/sched-load.c guest-tools/workunit.c
+inf-loop_SRCS     := guest-tools/inf-loop.c
+cpu-sampler_SRCS  := host-tools/cpu-sampler.c
+vcpu-sampler_SRCS := host-tools/vcpu-sampler.c
+host-facts_SRCS   := host-tools/host-facts.c
+
+TOOL_BINS := $(TOOLS:%=$(BIN)/%)
+
+# ---- tests ------------------------------------------------------------------
+UNIT_TESTS  := $(basename $(notdir $(sort $(wildcard tests/unit/test_*.c))))
+INTEG_TESTS := $(basename $(notdir $(sort $(wildcard tests/integration/test_*.c))))
+TEST_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) \
+               $(INTEG_TESTS:%=$(BUILD)/tests/integration/%)
+# Extra sources a test links beyond the library.
+test_workunit_SRCS := guest-tools/workunit.c
+
+TEST_CFLAGS := $(CMOCKA_CFLAGS) -DTEST_BINDIR=\"$(abspath $(BIN))\" \
+               -DTEST_FIXTURES=\"$(abspath tests/fixtures)\" \
+               -Wno-missing-prototypes
+
+.PHONY: all tools tests check run deps install clean
+all: tools
+tools: $(TOOL_BINS)
+tests: $(TEST_BINS) $(TOOL_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+$(COMMON_LIB): $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+define tool_rule
+$(BIN)/$(1): $$($(1)_SRCS:%.c=$(BUILD)/%.o) $(COMMON_LIB)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+define test_rule
+$(BUILD)/tests/$(1)/$(2): $(BUILD)/tests/$(1)/$(2).o $$($(2)_SRCS:%.c=$(BUILD)/%.o) $(COMMON_LIB)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(LIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call test_rule,unit,$(t))))
+$(foreach t,$(INTEG_TESTS),$(eval $(call test_rule,integration,$(t))))
+
+# ---- the README's commands -----------------------------------------------
+deps:
+	$(Q)scripts/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests
+	$(Q)scripts/run-tests.sh $(BUILD)/tests
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tools
+	$(Q)BIN=$(BIN) scripts/run-native-demo.sh
+
+install: $(TOOL_BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,80 @@
+/*
+ * procstat: reader for /proc/stat CPU lines, and the pure derivation of
+ * per-interval percentages from two samples.
+ *
+ * The reader returns raw cumulative counters in USER_HZ ticks and never
+ * computes percentages. Kernels before 2.6.33 print fewer fields; missing
+ * ones read as 0 and nfields says how many were present. USER_HZ is 100:
+ * steal below 10 ms per interval is invisible here.
+ */
+#ifndef STEALSCOPE_PROCSTAT_H
+#define STEALSCOPE_PROCSTAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum procstat_field {
+	PS_USER, PS_NICE, PS_SYSTEM, PS_IDLE, PS_IOWAIT, PS_IRQ, PS_SOFTIRQ,
+	PS_STEAL, PS_GUEST, PS_GUEST_NICE, PS_NFIELDS
+};
+
+#define PROCSTAT_MAX_CPUS 1024
+#define PROCSTAT_CPU_ALL (-1)
+
+/* Column names, in field order: "user", "nice", ... "guest_nice". */
+extern const char *const procstat_field_names[PS_NFIELDS];
+
+struct procstat_cpu {
+	int cpu;                       /* CPU number, PROCSTAT_CPU_ALL for the "cpu" line */
+	int nfields;                   /* fields present in the file (4..10) */
+	uint64_t ticks[PS_NFIELDS];    /* cumulative, USER_HZ ticks */
+};
+
+struct procstat_sample {
+	int64_t t_ns;                  /* set by the caller (monotonic, run-relative) */
+	struct procstat_cpu all;       /* the aggregate "cpu" line */
+	int ncpus;                     /* entries used in cpu[] */
+	struct procstat_cpu cpu[PROCSTAT_MAX_CPUS]; /* in file order (ascending) */
+};
+
+/*
+ * Parse the text of /proc/stat (@len bytes, need not be NUL-terminated).
+ * Returns 0, or -EINVAL (logged) when no "cpu" line parses or a CPU line is
+ * malformed.
+ */
+int procstat_parse(const char *buf, size_t len, struct procstat_sample *out);
+
+/* Open <root>/proc/stat (root "" or NULL for the real one). Returns fd or -errno. */
+int procstat_open(const char *root);
+
+/* Re-read an fd from procstat_open() (pread from offset 0) into @out. */
+int procstat_read_fd(int fd, struct procstat_sample *out);
+
+/* Open, read and close. */
+int procstat_read(const char *root, struct procstat_sample *out);
+
+/* The entry for @cpu in @s, or NULL when absent (offline/hotplugged away). */
+const struct procstat_cpu *procstat_find_cpu(const struct procstat_sample *s, int cpu);
+
+/* Per-interval figures for one CPU, the way mpstat shows them. */
+enum cpupct_field {
+	CP_USR, CP_NICE, CP_SYS, CP_IOWAIT, CP_IRQ, CP_SOFT, CP_STEAL, CP_GUEST,
+	CP_GNICE, CP_IDLE, CP_NFIELDS
+};
+extern const char *const cpupct_field_names[CP_NFIELDS]; /* "usr_pct", ... */
+
+struct cpupct {
+	uint64_t total_ticks;          /* ticks elapsed in the interval (0: no data) */
+	double pct[CP_NFIELDS];
+};
+
+/*
+ * Derive percentages between @prev and @cur. Each counter that went
+ * backwards counts as 0. Guest time is already inside user (and guest_nice
+ * inside nice): %usr excludes it and the total does not count it twice.
+ * A zero-tick interval gives total_ticks 0 and all percentages 0.
+ */
+void procstat_derive(const struct procstat_cpu *prev, const struct procstat_cpu *cur,
+		     struct cpupct *out);
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages stealscope needs, and nothing else.
+#
+# Idempotent: one dpkg-query call decides; when everything is present it does
+# nothing else (well under 2 s). As root it installs what is missing with
+# apt-get; otherwise it prints the exact command and fails.
+set -eu
+
+PACKAGES="gcc make pkg-config libc6-dev libvirt-dev libcsv-dev libcmocka-dev gnuplot-nox"
+
+missing=""
+for p in $PACKAGES; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "installed" ] || missing="$missing $p"
+done
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get update && apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: error: missing Debian packages:$missing" >&2
+	echo "deps: run as root:  $cmd" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done" >&2
