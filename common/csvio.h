@@ -1,8 +1,9 @@
 /*
  * csvio: CSV files on libcsv. Writing: a header row, then rows of fields,
- * quoted where needed by libcsv, to a temporary file that is renamed into
- * place on commit (a reader never sees a half-written file). Reading: a whole
- * table into memory, with strict numeric accessors.
+ * quoted (by libcsv) only where needed: a comma, a quote, CR/LF, or a space or
+ * tab at either end; numbers are never quoted. Rows go to a temporary file
+ * that is renamed into place on commit (a reader never sees a half-written
+ * file). Reading: a whole table into memory, with strict numeric accessors.
  */
 #ifndef STEALSCOPE_CSVIO_H
 #define STEALSCOPE_CSVIO_H
@@ -20,11 +21,16 @@ struct csvw;
  */
 struct csvw *csvw_open(const char *path, const char *const *cols, size_t ncols);
 
-/* Fields of the current row, in header order. */
+/*
+ * Fields of the current row, in header order. Each returns 0 or -errno. The
+ * first failure (a write error such as -ENOSPC, or a ragged row) is logged
+ * once and is sticky: every later call, and csvw_commit(), returns it.
+ */
 int csvw_str(struct csvw *w, const char *s);
 int csvw_i64(struct csvw *w, int64_t v);
 int csvw_u64(struct csvw *w, uint64_t v);
-int csvw_f(struct csvw *w, double v, int decimals);   /* NaN is written as "" */
+/* "%.*f" with @decimals clamped to [0, 17]; NaN is written as "". */
+int csvw_f(struct csvw *w, double v, int decimals);
 /* End the row: -EINVAL (logged) if the field count differs from the header. */
 int csvw_end_row(struct csvw *w);
 
@@ -32,7 +38,8 @@ int csvw_end_row(struct csvw *w);
 int csvw_flush(struct csvw *w);
 
 /* Flush, fsync, rename into place, free. Returns 0 or -errno (logged); on
- * error the temporary file is removed. */
+ * error (including an earlier sticky one) the temporary file is removed and
+ * nothing appears under @path. For "-" it only flushes stdout. */
 int csvw_commit(struct csvw *w);
 
 /* Discard: remove the temporary file, free. */
@@ -47,8 +54,11 @@ struct csv_table {
 
 /*
  * Read a whole CSV file: the first row is the header, every row must have
- * as many fields as the header. Returns 0 or -errno/-EINVAL (logged with
- * path and line).
+ * as many fields as the header. libcsv runs in strict mode: a stray quote or
+ * an unterminated quoted field is an error. Blank lines are skipped; spaces
+ * and tabs around unquoted fields are trimmed (libcsv's behaviour). Returns 0
+ * or -errno/-EINVAL (logged with path and line: "line N: expected X fields,
+ * got Y"). On error @t is left empty (safe to csv_table_free()).
  */
 int csv_table_load(const char *path, struct csv_table *t);
 int csv_table_parse(const char *buf, size_t len, struct csv_table *t);
@@ -57,10 +67,14 @@ void csv_table_free(struct csv_table *t);
 /* Column index of @name, or -1. */
 int csv_table_col(const struct csv_table *t, const char *name);
 
-/* The cell text (never NULL). */
+/* The cell text (never NULL; "" outside the table). */
 const char *csv_table_cell(const struct csv_table *t, size_t row, size_t col);
 
-/* Strictly parsed numeric cells: -EINVAL (logged with row and column). */
+/*
+ * Strictly parsed numeric cells: no blanks, no trailing garbage, not empty.
+ * -EINVAL, or -ERANGE when out of range; logged with the data row (counted
+ * from 1, below the header) and the column name.
+ */
 int csv_table_i64(const struct csv_table *t, size_t row, size_t col, int64_t *out);
 int csv_table_f(const struct csv_table *t, size_t row, size_t col, double *out);
 

@@ -11,23 +11,30 @@
 struct hostinfo {
 	char kernel[256];              /* uname -srv style */
 	char machine[64];
-	char cpu_model[256];           /* /proc/cpuinfo "model name" */
-	char cpus_online[256];         /* "0-1" */
-	int ncpus_online;
-	char kvm_module[32];           /* kvm_intel | kvm_amd | kvm_pvm | none */
+	char cpu_model[256];           /* /proc/cpuinfo "model name", or "unknown" */
+	char cpus_online[256];         /* "0-1"; "unknown" if unreadable */
+	int ncpus_online;              /* CPUs in that list; 0 if unknown */
+	char kvm_module[32];           /* first of kvm_intel | kvm_amd | kvm_pvm found
+					  under /sys/module, else none */
 	int kvm_dev_usable;            /* /dev/kvm opened read-write */
-	char kvm_dev_error[128];       /* why not, when not */
+	char kvm_dev_error[128];       /* strerror of the open, when not; else "" */
 };
 
-/* Gather facts under @root ("" for the real system; uname is always real). */
+/*
+ * Gather facts under @root ("" or NULL for the real system; uname is always
+ * real). Missing files give "unknown"/0, not errors. Returns 0, or -errno
+ * (logged) when uname fails or the online CPU list is malformed.
+ */
 int hostinfo_gather(const char *root, struct hostinfo *h);
 
 /* The members of meta.json: "host": {...} inside an open object. */
 void hostinfo_json(struct jsonw *j, const struct hostinfo *h);
 
 /*
- * Write <dir>/meta.json atomically: tool, version, command line, start time
- * (UTC, ISO 8601) and the host facts.
+ * Write <dir>/meta.json atomically (via afile): {"tool", "version"
+ * (STEALSCOPE_VERSION), "command_line": [argv...], "started_utc" (the time of
+ * this call, "2026-11-26T15:57:00Z"), "host": {...}} with the facts of the
+ * real system. Returns 0 or -errno (logged).
  */
 int meta_write(const char *dir, const char *tool, int argc, char *const *argv);
 

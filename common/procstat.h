@@ -40,20 +40,35 @@ struct procstat_sample {
 /*
  * Parse the text of /proc/stat (@len bytes, need not be NUL-terminated).
  * Returns 0, or -EINVAL (logged) when no "cpu" line parses or a CPU line is
- * malformed.
+ * malformed: a field that is not an unsigned decimal, fewer than 4 fields, a
+ * CPU number not below PROCSTAT_MAX_CPUS, a CPU (or the aggregate) listed
+ * twice. The message names the line number. Lines that are not CPU lines
+ * (intr, ctxt, btime, ...) are skipped; fields past the tenth are checked and
+ * dropped. @out->t_ns is left alone; on error the rest of @out is unspecified.
  */
 int procstat_parse(const char *buf, size_t len, struct procstat_sample *out);
 
 /* Open <root>/proc/stat (root "" or NULL for the real one). Returns fd or -errno. */
 int procstat_open(const char *root);
 
-/* Re-read an fd from procstat_open() (pread from offset 0) into @out. */
+/*
+ * Re-read an fd from procstat_open() (pread from offset 0, until EOF) into
+ * @out. The text goes through a per-thread buffer that grows to the largest
+ * file seen and is then reused: steady-state reads allocate nothing.
+ * Returns 0 or -errno (logged).
+ */
 int procstat_read_fd(int fd, struct procstat_sample *out);
 
 /* Open, read and close. */
 int procstat_read(const char *root, struct procstat_sample *out);
 
-/* The entry for @cpu in @s, or NULL when absent (offline/hotplugged away). */
+/* Free the calling thread's read buffer (optional; e.g. before thread exit). */
+void procstat_release_buffer(void);
+
+/*
+ * The entry for @cpu in @s, or NULL when absent (offline/hotplugged away).
+ * PROCSTAT_CPU_ALL gives &s->all. Correct whether or not cpu[] is sorted.
+ */
 const struct procstat_cpu *procstat_find_cpu(const struct procstat_sample *s, int cpu);
 
 /* Per-interval figures for one CPU, the way mpstat shows them. */
@@ -71,8 +86,12 @@ struct cpupct {
 /*
  * Derive percentages between @prev and @cur. Each counter that went
  * backwards counts as 0. Guest time is already inside user (and guest_nice
- * inside nice): %usr excludes it and the total does not count it twice.
- * A zero-tick interval gives total_ticks 0 and all percentages 0.
+ * inside nice): %usr = (user - guest) / total, and total = user + nice +
+ * system + idle + iowait + irq + softirq + steal does not count guest twice.
+ * If the guest delta exceeds the user delta (they are read unlocked), user
+ * counts as the guest delta (so %usr is 0); likewise nice vs guest_nice. The
+ * percentages then always sum to 100. A zero-tick interval gives total_ticks
+ * 0 and all percentages 0.
  */
 void procstat_derive(const struct procstat_cpu *prev, const struct procstat_cpu *cur,
 		     struct cpupct *out);

@@ -13,22 +13,30 @@
 #define RESDIR_INCOMPLETE "INCOMPLETE"
 
 /*
- * Create <base>/<name>/<YYYYmmdd-HHMMSS>[-N]/ (parents as needed; -N added if
- * the second is taken), write INCOMPLETE into it and point <base>/<name>/latest
- * at it. The path goes to @out (PATH_MAX). Returns 0 or -errno (logged).
+ * Create <base>/<name>/<YYYYmmdd-HHMMSS>[-N]/ (parents as needed; -N counts
+ * from 2 if the second is taken), write INCOMPLETE into it and point
+ * <base>/<name>/latest at it (a relative symlink, replaced atomically). The
+ * timestamp is UTC, so runs sort the same whatever the host's time zone.
+ * @name must be non-empty, contain no '/' and not start with '.' (else
+ * -EINVAL). The path "<base>/<name>/<stamp>" goes to @out (@outlen bytes;
+ * PATH_MAX always suffices). Returns 0 or -errno (logged); on error nothing
+ * is left behind except the parent directories.
  */
 int resdir_create(const char *base, const char *name, char *out, size_t outlen);
 
-/* Remove INCOMPLETE: the run finished. */
+/* Remove INCOMPLETE: the run finished. Finishing twice returns 0. */
 int resdir_finish(const char *dir);
 
 /* 1 if @dir is marked incomplete, 0 if not, -errno. */
 int resdir_is_incomplete(const char *dir);
 
 /*
- * Atomic file: afile_open() returns a FILE on "<dir>/<name>.tmp.<pid>";
- * afile_commit() flushes, fsyncs, closes and renames it to <dir>/<name>
- * (removing the temporary on any error); afile_abort() discards it.
+ * Atomic file: afile_open() returns a FILE on "<dir>/<name>.tmp.<pid>"
+ * (NULL + errno, logged, on error); afile_commit() flushes, fsyncs, closes
+ * and renames it to <dir>/<name>, and returns 0 or -errno (logged with the
+ * path and strerror). Any write error on the FILE, e.g. -ENOSPC, is reported
+ * by afile_commit(), which then removes the temporary; afile_abort()
+ * discards it. Both free @f.
  */
 struct afile;
 struct afile *afile_open(const char *dir, const char *name);

@@ -20,19 +20,23 @@ struct schedstat {
 	uint64_t slices;
 };
 
-/* Parse "run delay slices\n". Returns 0 or -EINVAL (logged). */
+/*
+ * Parse "run delay slices\n": exactly three unsigned decimals (blank
+ * separated, one trailing newline allowed). Returns 0 or -EINVAL (logged).
+ */
 int schedstat_parse(const char *buf, size_t len, struct schedstat *out);
 
 /*
  * Path of a thread's schedstat under @root ("" or NULL for the real /proc):
- * <root>/proc/<pid>/task/<tid>/schedstat.
+ * <root>/proc/<pid>/task/<tid>/schedstat. Returns 0, -EINVAL for pid or tid
+ * not positive, -ENAMETOOLONG when it does not fit in @len (both logged).
  */
 int schedstat_path(const char *root, pid_t pid, pid_t tid, char *buf, size_t len);
 
 /* Open a schedstat file for repeated reads. Returns fd or -errno (logged). */
 int schedstat_open(const char *root, pid_t pid, pid_t tid);
 
-/* pread from offset 0 and parse. */
+/* pread from offset 0 and parse. Returns 0 or -errno/-EINVAL (logged). */
 int schedstat_read_fd(int fd, struct schedstat *out);
 
 /* Open, read, close. */
@@ -45,7 +49,12 @@ struct schedpct {
 	double delay_pct;
 };
 
-/* Interval figures between two samples @wall_ns apart (0 wall: pct 0). */
+/*
+ * Interval figures between two samples @wall_ns apart (wall <= 0: pct 0).
+ * Percentages are not clamped to 100: the kernel credits run time and delay
+ * when they are accounted, not when they happen, so an interval may see more
+ * than its own wall time, and that is reported as it is.
+ */
 void schedstat_derive(const struct schedstat *prev, const struct schedstat *cur,
 		      int64_t wall_ns, struct schedpct *out);
 

@@ -1,0 +1,440 @@
+/*
+ * parse: see parse.h. Turns user text (options, spec values, the sysfs
+ * online mask) into numbers, durations and CPU sets, strictly.
+ *
+ * Each parser first checks the shape of the text by hand (digits, one
+ * optional fraction, the allowed suffix) and only then hands the digits to
+ * strtoll/strtod, so the C library's leniency (leading blanks, signs, hex,
+ * exponents, "nan") never leaks through. Every failure is logged exactly once
+ * here, with @what, the offending text and the problem; callers pass the code
+ * up without logging again. This file must never exit, never print to
+ * stdout, and never write an output argument on failure.
+ */
+#include "common/parse.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PARSE_ONLINE_PATH "/sys/devices/system/cpu/online"
+
+static const char *parse_name(const char *what)
+{
+	return what && *what ? what : "value";
+}
+
+static int parse_has_space(const char *s)
+{
+	for (; *s; s++)
+		if (isspace((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+static const char *parse_skip_digits(const char *p)
+{
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+static int parse_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* ---- integers ------------------------------------------------------------ */
+
+int parse_i64(const char *what, const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	const char *w = parse_name(what);
+	const char *digits;
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return log_err(-EINVAL, "%s: invalid integer '': empty", w);
+	if (parse_has_space(s))
+		return log_err(-EINVAL, "%s: invalid integer '%s': contains whitespace", w, s);
+	if (*s == '+')
+		return log_err(-EINVAL, "%s: invalid integer '%s': a '+' sign is not allowed",
+			       w, s);
+	digits = *s == '-' ? s + 1 : s;
+	if (!parse_is_digit(*digits))
+		return log_err(-EINVAL, "%s: invalid integer '%s': not a number", w, s);
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end)
+		return log_err(-EINVAL, "%s: invalid integer '%s': trailing characters '%s'",
+			       w, s, end);
+	if (errno == ERANGE || v < min || v > max)
+		return log_err(-ERANGE, "%s: '%s' is out of range [%" PRId64 ", %" PRId64 "]",
+			       w, s, min, max);
+	*out = v;
+	return 0;
+}
+
+/* ---- durations ----------------------------------------------------------- */
+
+struct parse_unit {
+	const char *name;
+	int64_t ns;            /* nanoseconds per unit */
+	int decimals;          /* fraction digits that still give whole ns */
+};
+
+static const struct parse_unit parse_units[] = {
+	{ "ns", 1, 0 },
+	{ "us", NS_PER_US, 3 },
+	{ "ms", NS_PER_MS, 6 },
+	{ "s", NS_PER_SEC, 9 },
+};
+
+static const struct parse_unit *parse_unit_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(parse_units) / sizeof(parse_units[0]); i++)
+		if (!strcmp(parse_units[i].name, name))
+			return &parse_units[i];
+	return NULL;
+}
+
+static int parse_duration_range_err(const char *w, const char *s, int64_t min_ns,
+				    int64_t max_ns)
+{
+	char lo[DURATION_FMT_LEN], hi[DURATION_FMT_LEN];
+
+	return log_err(-ERANGE, "%s: '%s' is out of range [%s, %s]", w, s,
+		       duration_format(min_ns, lo, sizeof(lo)),
+		       duration_format(max_ns, hi, sizeof(hi)));
+}
+
+int parse_duration_ns(const char *what, const char *s, int64_t min_ns, int64_t max_ns,
+		      int64_t *out_ns)
+{
+	const char *w = parse_name(what);
+	const char *int_end, *frac = NULL, *frac_end, *unit_txt, *p;
+	const struct parse_unit *unit;
+	int64_t frac_ns = 0, total;
+	long long whole;
+	char *end;
+	int i;
+
+	if (!s || !*s)
+		return log_err(-EINVAL, "%s: invalid duration '': empty (use e.g. 500us, 100ms, 2s)",
+			       w);
+	if (parse_has_space(s))
+		return log_err(-EINVAL, "%s: invalid duration '%s': contains whitespace", w, s);
+	if (*s == '-' || *s == '+')
+		return log_err(-EINVAL, "%s: invalid duration '%s': a sign is not allowed", w, s);
+	if (!parse_is_digit(*s))
+		return log_err(-EINVAL, "%s: invalid duration '%s': expected a number", w, s);
+
+	int_end = parse_skip_digits(s);
+	frac_end = int_end;
+	if (*int_end == '.') {
+		frac = int_end + 1;
+		frac_end = parse_skip_digits(frac);
+		if (frac_end == frac)
+			return log_err(-EINVAL, "%s: invalid duration '%s': expected digits after '.'",
+				       w, s);
+	}
+	unit_txt = frac_end;
+
+	errno = 0;
+	whole = strtoll(s, &end, 10);
+	if (errno == ERANGE)
+		return parse_duration_range_err(w, s, min_ns, max_ns);
+
+	if (!*unit_txt) {
+		/* Only zero is unambiguous without a unit. */
+		int zero = whole == 0;
+
+		for (p = frac; zero && p && p < frac_end; p++)
+			zero = *p == '0';
+		if (!zero)
+			return log_err(-EINVAL,
+				       "%s: invalid duration '%s': missing unit (use ns, us, ms, s)",
+				       w, s);
+		unit = &parse_units[0];
+	} else {
+		unit = parse_unit_find(unit_txt);
+		if (!unit)
+			return log_err(-EINVAL,
+				       "%s: invalid duration '%s': unknown unit '%s' (use ns, us, ms, s)",
+				       w, s, unit_txt);
+	}
+
+	/* Fraction: the first unit->decimals digits scale up to ns, the rest must be 0. */
+	p = frac;
+	for (i = 0; i < unit->decimals; i++) {
+		frac_ns *= 10;
+		if (p && p < frac_end)
+			frac_ns += *p++ - '0';
+	}
+	for (; p && p < frac_end; p++)
+		if (*p != '0')
+			return log_err(-EINVAL,
+				       "%s: invalid duration '%s': not a whole number of nanoseconds",
+				       w, s);
+
+	if (whole > (INT64_MAX - frac_ns) / unit->ns)
+		return parse_duration_range_err(w, s, min_ns, max_ns);
+	total = whole * unit->ns + frac_ns;
+	if (total < min_ns || total > max_ns)
+		return parse_duration_range_err(w, s, min_ns, max_ns);
+	*out_ns = total;
+	return 0;
+}
+
+char *duration_format(int64_t ns, char *buf, size_t len)
+{
+	/* Largest first; index 3 (ns) always fits. */
+	static const struct parse_unit *const order[] = {
+		&parse_units[3], &parse_units[2], &parse_units[1], &parse_units[0],
+	};
+	uint64_t mag = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	const char *sign = ns < 0 ? "-" : "";
+	size_t i;
+
+	if (!len)
+		return buf;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		uint64_t u = (uint64_t)order[i]->ns;
+		uint64_t milli = u / 1000;            /* one thousandth of the unit */
+		unsigned frac;
+		char digits[4];
+		int n;
+
+		if (u == 1 || mag < u || mag % milli)
+			continue;
+		frac = (unsigned)((mag % u) / milli);
+		if (!frac) {
+			snprintf(buf, len, "%s%" PRIu64 "%s", sign, mag / u, order[i]->name);
+			return buf;
+		}
+		digits[0] = (char)('0' + frac / 100);
+		digits[1] = (char)('0' + frac / 10 % 10);
+		digits[2] = (char)('0' + frac % 10);
+		digits[3] = '\0';
+		for (n = 3; digits[n - 1] == '0'; n--)
+			;
+		snprintf(buf, len, "%s%" PRIu64 ".%.*s%s", sign, mag / u, n, digits,
+			 order[i]->name);
+		return buf;
+	}
+	snprintf(buf, len, "%s%" PRIu64 "ns", sign, mag);
+	return buf;
+}
+
+/* ---- percentages --------------------------------------------------------- */
+
+int parse_pct(const char *what, const char *s, double *out_pct)
+{
+	const char *w = parse_name(what);
+	const char *num_end;
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return log_err(-EINVAL, "%s: invalid percentage '': empty", w);
+	if (parse_has_space(s))
+		return log_err(-EINVAL, "%s: invalid percentage '%s': contains whitespace", w, s);
+	if (*s == '-' || *s == '+')
+		return log_err(-EINVAL, "%s: invalid percentage '%s': a sign is not allowed", w, s);
+	if (!parse_is_digit(*s))
+		return log_err(-EINVAL, "%s: invalid percentage '%s': not a number", w, s);
+
+	num_end = parse_skip_digits(s);
+	if (*num_end == '.') {
+		if (!parse_is_digit(num_end[1]))
+			return log_err(-EINVAL,
+				       "%s: invalid percentage '%s': expected digits after '.'", w, s);
+		num_end = parse_skip_digits(num_end + 1);
+	}
+	if (*num_end && strcmp(num_end, "%"))
+		return log_err(-EINVAL, "%s: invalid percentage '%s': trailing characters '%s'",
+			       w, s, num_end);
+
+	/* The shape is checked: strtod sees only digits[.digits]. */
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != num_end)
+		return log_err(-EINVAL, "%s: invalid percentage '%s': not a number", w, s);
+	if ((errno == ERANGE && v > 1.0) || v > 100.0)
+		return log_err(-ERANGE, "%s: '%s' is out of range [0, 100]", w, s);
+	*out_pct = v;
+	return 0;
+}
+
+/* ---- CPU lists ----------------------------------------------------------- */
+
+/* One CPU number at @p (digits already checked); -ERANGE past CPU_SETSIZE. */
+static int parse_cpu_number(const char *w, const char *s, const char *p, const char **endp,
+			    int *cpu)
+{
+	const char *q = parse_skip_digits(p);
+	long long v;
+
+	errno = 0;
+	v = strtoll(p, NULL, 10);
+	if (errno == ERANGE || v >= CPU_SETSIZE)
+		return log_err(-ERANGE, "%s: invalid CPU list '%s': CPU %.*s is out of range [0, %d]",
+			       w, s, (int)(q - p), p, CPU_SETSIZE - 1);
+	*cpu = (int)v;
+	*endp = q;
+	return 0;
+}
+
+int parse_cpulist(const char *what, const char *s, cpu_set_t *out)
+{
+	const char *w = parse_name(what);
+	const char *p = s;
+	cpu_set_t set;
+	int rc;
+
+	if (!s || !*s)
+		return log_err(-EINVAL, "%s: invalid CPU list '': empty", w);
+	if (parse_has_space(s))
+		return log_err(-EINVAL, "%s: invalid CPU list '%s': contains whitespace", w, s);
+
+	CPU_ZERO(&set);
+	for (;;) {
+		int lo, hi, cpu;
+
+		if (*p == ',' || !*p)
+			return log_err(-EINVAL, "%s: invalid CPU list '%s': empty entry", w, s);
+		if (!parse_is_digit(*p))
+			return log_err(-EINVAL, "%s: invalid CPU list '%s': expected a CPU number at '%s'",
+				       w, s, p);
+		rc = parse_cpu_number(w, s, p, &p, &lo);
+		if (rc)
+			return rc;
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (!*p || *p == ',')
+				return log_err(-EINVAL, "%s: invalid CPU list '%s': range has no end",
+					       w, s);
+			if (!parse_is_digit(*p))
+				return log_err(-EINVAL,
+					       "%s: invalid CPU list '%s': expected a CPU number at '%s'",
+					       w, s, p);
+			rc = parse_cpu_number(w, s, p, &p, &hi);
+			if (rc)
+				return rc;
+			if (hi < lo)
+				return log_err(-EINVAL, "%s: invalid CPU list '%s': range goes backwards",
+					       w, s);
+		}
+		if (*p && *p != ',')
+			return log_err(-EINVAL, "%s: invalid CPU list '%s': unexpected text '%s'",
+				       w, s, p);
+		for (cpu = lo; cpu <= hi; cpu++)
+			CPU_SET(cpu, &set);
+		if (!*p)
+			break;
+		p++;                   /* the ',' */
+	}
+	*out = set;
+	return 0;
+}
+
+int cpus_online(const char *root, cpu_set_t *out)
+{
+	char path[PATH_MAX];
+	char text[CPULIST_FMT_LEN + 2];
+	size_t used = 0;
+	ssize_t n;
+	int fd, rc;
+
+	if (!root)
+		root = "";
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", root, PARSE_ONLINE_PATH) >= sizeof(path))
+		return log_err(-ENAMETOOLONG, "cpus online: path too long under '%s'", root);
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_err(-errno, "open %s: %s", path, strerror(errno));
+	while (used < sizeof(text) - 1) {
+		n = read(fd, text + used, sizeof(text) - 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = log_err(-errno, "read %s: %s", path, strerror(errno));
+			close(fd);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	if (used == sizeof(text) - 1)
+		return log_err(-EINVAL, "%s: CPU list longer than %zu bytes", path, sizeof(text) - 2);
+	text[used] = '\0';
+
+	/* sysfs ends the mask with one newline. */
+	if (used && text[used - 1] == '\n')
+		text[used - 1] = '\0';
+	return parse_cpulist(path, text, out);
+}
+
+int cpulist_check_online(const char *what, const cpu_set_t *set, const char *root)
+{
+	char list[CPULIST_FMT_LEN];
+	cpu_set_t online;
+	int cpu, rc;
+
+	rc = cpus_online(root, &online);
+	if (rc)
+		return rc;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, set) || CPU_ISSET(cpu, &online))
+			continue;
+		return log_err(-EINVAL, "%s: CPU %d is not online (online: %s)", parse_name(what),
+			       cpu, cpulist_format(&online, list, sizeof(list)));
+	}
+	return 0;
+}
+
+char *cpulist_format(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t pos = 0;
+	int cpu = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	while (cpu < CPU_SETSIZE) {
+		int lo, n;
+
+		if (!CPU_ISSET(cpu, set)) {
+			cpu++;
+			continue;
+		}
+		lo = cpu;
+		while (cpu + 1 < CPU_SETSIZE && CPU_ISSET(cpu + 1, set))
+			cpu++;
+		if (lo == cpu)
+			n = snprintf(buf + pos, len - pos, "%s%d", pos ? "," : "", lo);
+		else
+			n = snprintf(buf + pos, len - pos, "%s%d-%d", pos ? "," : "", lo, cpu);
+		if (n < 0 || (size_t)n >= len - pos) {
+			buf[pos] = '\0';      /* drop the partial entry */
+			break;
+		}
+		pos += (size_t)n;
+		cpu++;
+	}
+	return buf;
+}

@@ -1,0 +1,377 @@
+/*
+ * procstat: see procstat.h. Turns the text of /proc/stat into raw cumulative
+ * tick counters, and derives interval percentages from two such samples.
+ *
+ * The reader half never computes percentages and the derivation half never
+ * touches a file: procstat_derive() is a pure function of its arguments.
+ * Parsing is strict (no sscanf, no atoi): a CPU line that does not look
+ * exactly like the kernel's is an error naming the line, never a silent 0.
+ */
+#include "common/procstat.h"
+
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const procstat_field_names[PS_NFIELDS] = {
+	"user", "nice", "system", "idle", "iowait", "irq", "softirq",
+	"steal", "guest", "guest_nice",
+};
+
+const char *const cpupct_field_names[CP_NFIELDS] = {
+	"usr_pct", "nice_pct", "sys_pct", "iowait_pct", "irq_pct", "soft_pct",
+	"steal_pct", "guest_pct", "gnice_pct", "idle_pct",
+};
+
+/* Fewer than this many fields predates every kernel we can meet (2.4 had 4). */
+#define PROCSTAT_MIN_FIELDS 4
+
+/* UINT64_MAX has 20 decimal digits. */
+#define U64_MAX_DIGITS 20
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Parse the token [@p, @p + @n) as a decimal u64. The token is not
+ * NUL-terminated (it points into the caller's buffer), so it is copied into a
+ * bounded local first; strtoull then must consume all of it. A leading '-' or
+ * '+' is refused here because strtoull would quietly accept and wrap "-1".
+ */
+static int tok_u64(const char *p, size_t n, uint64_t *out)
+{
+	char tmp[U64_MAX_DIGITS + 1];
+	unsigned long long v;
+	char *end;
+
+	if (n == 0 || n > U64_MAX_DIGITS || !is_digit(p[0]))
+		return -EINVAL;
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	errno = 0;
+	v = strtoull(tmp, &end, 10);
+	if (errno || *end != '\0')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Print a token for an error message, cut short so the message stays readable. */
+static int tok_len_for_msg(size_t n)
+{
+	return n > 32 ? 32 : (int)n;
+}
+
+/*
+ * Parse one CPU line; @p points just past "cpu", @end at the end of the line.
+ * @what and @lineno only feed the error messages.
+ */
+static int parse_cpu_line(const char *what, int lineno, const char *p, const char *end,
+			  struct procstat_cpu *cpu)
+{
+	const char *tok;
+	uint64_t v;
+	int nfields = 0;
+
+	/* "cpu " is the aggregate; "cpuN " is CPU N. */
+	if (p < end && is_digit(*p)) {
+		tok = p;
+		while (p < end && !is_blank(*p))
+			p++;
+		if (tok_u64(tok, (size_t)(p - tok), &v))
+			return log_err(-EINVAL, "%s line %d: bad CPU number '%.*s'", what,
+				       lineno, tok_len_for_msg((size_t)(p - tok)), tok);
+		if (v >= PROCSTAT_MAX_CPUS)
+			return log_err(-EINVAL, "%s line %d: CPU number %llu out of range (max %d)",
+				       what, lineno, (unsigned long long)v,
+				       PROCSTAT_MAX_CPUS - 1);
+		cpu->cpu = (int)v;
+	} else {
+		cpu->cpu = PROCSTAT_CPU_ALL;
+	}
+	memset(cpu->ticks, 0, sizeof(cpu->ticks));
+
+	for (;;) {
+		while (p < end && is_blank(*p))
+			p++;
+		if (p == end)
+			break;
+		tok = p;
+		while (p < end && !is_blank(*p))
+			p++;
+		if (tok_u64(tok, (size_t)(p - tok), &v))
+			return log_err(-EINVAL,
+				       "%s line %d: field %d '%.*s' is not an unsigned integer",
+				       what, lineno, nfields + 1,
+				       tok_len_for_msg((size_t)(p - tok)), tok);
+		/*
+		 * A future kernel may append fields: they are checked but not
+		 * kept, and nfields stops at the ten we know.
+		 */
+		if (nfields < PS_NFIELDS)
+			cpu->ticks[nfields++] = v;
+	}
+	if (nfields < PROCSTAT_MIN_FIELDS)
+		return log_err(-EINVAL, "%s line %d: %d fields, need at least %d", what,
+			       lineno, nfields, PROCSTAT_MIN_FIELDS);
+	cpu->nfields = nfields;
+	return 0;
+}
+
+/* Does the line [@p, @end) start a CPU line ("cpu" then blank, digit or end)? */
+static int is_cpu_line(const char *p, const char *end)
+{
+	if (end - p < 3 || memcmp(p, "cpu", 3) != 0)
+		return 0;
+	return end - p == 3 || is_blank(p[3]) || is_digit(p[3]);
+}
+
+static int parse_stat(const char *what, const char *buf, size_t len,
+		      struct procstat_sample *out)
+{
+	/* One bit per possible CPU number, to refuse a CPU listed twice. */
+	unsigned char seen[PROCSTAT_MAX_CPUS / 8] = { 0 };
+	const char *p = buf, *buf_end = buf + len;
+	int have_all = 0, lineno = 0, rc;
+
+	out->ncpus = 0;
+	memset(&out->all, 0, sizeof(out->all));
+
+	while (p < buf_end) {
+		const char *eol = memchr(p, '\n', (size_t)(buf_end - p));
+		struct procstat_cpu cpu;
+
+		if (!eol)
+			eol = buf_end;
+		lineno++;
+		if (!is_cpu_line(p, eol))
+			goto next;	/* intr, ctxt, btime, processes, softirq, ... */
+
+		rc = parse_cpu_line(what, lineno, p + 3, eol, &cpu);
+		if (rc)
+			return rc;
+		if (cpu.cpu == PROCSTAT_CPU_ALL) {
+			if (have_all)
+				return log_err(-EINVAL, "%s line %d: second aggregate cpu line",
+					       what, lineno);
+			out->all = cpu;
+			have_all = 1;
+			goto next;
+		}
+		if (seen[cpu.cpu / 8] & (1u << (cpu.cpu % 8)))
+			return log_err(-EINVAL, "%s line %d: cpu%d listed twice", what, lineno,
+				       cpu.cpu);
+		/* Unreachable while numbers are unique and below the max; kept as a guard. */
+		if (out->ncpus >= PROCSTAT_MAX_CPUS)
+			return log_err(-EINVAL, "%s line %d: more than %d CPU lines", what,
+				       lineno, PROCSTAT_MAX_CPUS);
+		seen[cpu.cpu / 8] |= (unsigned char)(1u << (cpu.cpu % 8));
+		out->cpu[out->ncpus++] = cpu;
+next:
+		p = eol < buf_end ? eol + 1 : buf_end;
+	}
+	if (!have_all)
+		return log_err(-EINVAL, "%s: no aggregate \"cpu\" line", what);
+	return 0;
+}
+
+int procstat_parse(const char *buf, size_t len, struct procstat_sample *out)
+{
+	return parse_stat("/proc/stat", buf, len, out);
+}
+
+int procstat_open(const char *root)
+{
+	char path[PATH_MAX];
+	int n, fd;
+
+	n = snprintf(path, sizeof(path), "%s/proc/stat", root ? root : "");
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return log_err(-ENAMETOOLONG, "procstat: root path too long: %s", root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		return log_err(-err, "open %s: %s", path, strerror(err));
+	}
+	return fd;
+}
+
+/*
+ * The read buffer. It is per thread (so two sampler threads never share it)
+ * and lives for the thread's lifetime: it grows to fit the largest file seen
+ * and is then reused, so steady-state sampling allocates nothing.
+ * procstat_release_buffer() hands it back. 16 KiB covers a few dozen CPUs
+ * with their intr line; a 1024-CPU host needs a few doublings, once.
+ */
+#define PROCSTAT_BUF_INITIAL (16 * 1024)
+static __thread char *read_buf;
+static __thread size_t read_cap;
+
+void procstat_release_buffer(void)
+{
+	free(read_buf);
+	read_buf = NULL;
+	read_cap = 0;
+}
+
+static int read_all(const char *what, int fd, size_t *len)
+{
+	size_t off = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (off == read_cap) {
+			size_t cap = read_cap ? read_cap * 2 : PROCSTAT_BUF_INITIAL;
+			char *nb = realloc(read_buf, cap);
+
+			if (!nb)
+				return log_err(-ENOMEM, "%s: buffer of %zu bytes", what, cap);
+			read_buf = nb;
+			read_cap = cap;
+		}
+		/*
+		 * /proc/stat is a single_open seq_file: the whole text is
+		 * generated on the read at offset 0 and later reads continue from
+		 * that same snapshot, so reading on at @off stays consistent.
+		 */
+		n = pread(fd, read_buf + off, read_cap - off, (off_t)off);
+		if (n < 0) {
+			int err = errno ? errno : EIO;
+
+			if (err == EINTR)
+				continue;
+			return log_err(-err, "read %s: %s", what, strerror(err));
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	*len = off;
+	return 0;
+}
+
+int procstat_read_fd(int fd, struct procstat_sample *out)
+{
+	char what[32];
+	size_t len;
+	int rc;
+
+	snprintf(what, sizeof(what), "/proc/stat (fd %d)", fd);
+	rc = read_all(what, fd, &len);
+	if (rc)
+		return rc;
+	return parse_stat(what, read_buf, len, out);
+}
+
+int procstat_read(const char *root, struct procstat_sample *out)
+{
+	char what[PATH_MAX];
+	size_t len;
+	int fd, rc;
+
+	fd = procstat_open(root);
+	if (fd < 0)
+		return fd;
+	/* procstat_open() already proved this fits. */
+	snprintf(what, sizeof(what), "%s/proc/stat", root ? root : "");
+	rc = read_all(what, fd, &len);
+	if (!rc)
+		rc = parse_stat(what, read_buf, len, out);
+	close(fd);
+	return rc;
+}
+
+const struct procstat_cpu *procstat_find_cpu(const struct procstat_sample *s, int cpu)
+{
+	int lo, hi, i;
+
+	if (!s || cpu < PROCSTAT_CPU_ALL || cpu >= PROCSTAT_MAX_CPUS)
+		return NULL;
+	if (cpu == PROCSTAT_CPU_ALL)
+		return &s->all;
+	/* No CPU offline below @cpu: it sits at its own index. */
+	if (cpu < s->ncpus && s->cpu[cpu].cpu == cpu)
+		return &s->cpu[cpu];
+	/* The kernel lists CPUs ascending: bisect... */
+	lo = 0;
+	hi = s->ncpus - 1;
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (s->cpu[mid].cpu == cpu)
+			return &s->cpu[mid];
+		if (s->cpu[mid].cpu < cpu)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	/* ...but a hand-made sample may not be sorted: make sure before saying no. */
+	for (i = 0; i < s->ncpus; i++)
+		if (s->cpu[i].cpu == cpu)
+			return &s->cpu[i];
+	return NULL;
+}
+
+static uint64_t delta(uint64_t prev, uint64_t cur)
+{
+	return cur >= prev ? cur - prev : 0;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+void procstat_derive(const struct procstat_cpu *prev, const struct procstat_cpu *cur,
+		     struct cpupct *out)
+{
+	uint64_t d[PS_NFIELDS], user, nice, total;
+	int i;
+
+	/* Dyn-tick kernels let idle and iowait step backwards: such a step is 0. */
+	for (i = 0; i < PS_NFIELDS; i++)
+		d[i] = delta(prev->ticks[i], cur->ticks[i]);
+
+	/*
+	 * The kernel adds guest time to both user and guest (and guest_nice to
+	 * nice), so user already holds guest. The two are read without a lock
+	 * and guest can run a tick ahead of user: then user time outside the
+	 * guest is 0 and the guest part is the whole of it, which keeps the
+	 * percentages summing to 100.
+	 */
+	user = max_u64(d[PS_USER], d[PS_GUEST]);
+	nice = max_u64(d[PS_NICE], d[PS_GUEST_NICE]);
+	total = user + nice + d[PS_SYSTEM] + d[PS_IDLE] + d[PS_IOWAIT] + d[PS_IRQ] +
+		d[PS_SOFTIRQ] + d[PS_STEAL];
+
+	memset(out, 0, sizeof(*out));
+	out->total_ticks = total;
+	if (total == 0)
+		return;	/* no tick in the interval: nothing to divide */
+
+	out->pct[CP_USR] = 100.0 * (double)(user - d[PS_GUEST]) / (double)total;
+	out->pct[CP_NICE] = 100.0 * (double)(nice - d[PS_GUEST_NICE]) / (double)total;
+	out->pct[CP_SYS] = 100.0 * (double)d[PS_SYSTEM] / (double)total;
+	out->pct[CP_IOWAIT] = 100.0 * (double)d[PS_IOWAIT] / (double)total;
+	out->pct[CP_IRQ] = 100.0 * (double)d[PS_IRQ] / (double)total;
+	out->pct[CP_SOFT] = 100.0 * (double)d[PS_SOFTIRQ] / (double)total;
+	out->pct[CP_STEAL] = 100.0 * (double)d[PS_STEAL] / (double)total;
+	out->pct[CP_GUEST] = 100.0 * (double)d[PS_GUEST] / (double)total;
+	out->pct[CP_GNICE] = 100.0 * (double)d[PS_GUEST_NICE] / (double)total;
+	out->pct[CP_IDLE] = 100.0 * (double)d[PS_IDLE] / (double)total;
+}
