@@ -58,12 +58,13 @@ COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 COMMON_LIB  := $(BUILD)/libstealscope.a
 
 # ---- tools: name := sources beyond the library ---------------------------
+
 TOOLS := sched-load inf-loop cpu-sampler vcpu-sampler host-facts
 
 sched-load_SRCS   := guest-tools/sched-load.c guest-tools/workunit.c
 inf-loop_SRCS     := guest-tools/inf-loop.c
-cpu-sampler_SRCS  := host-tools/cpu-sampler.c
-vcpu-sampler_SRCS := host-tools/vcpu-sampler.c
+cpu-sampler_SRCS  := host-tools/cpu-sampler.c host-tools/sampleloop.c
+vcpu-sampler_SRCS := host-tools/vcpu-sampler.c host-tools/sampleloop.c
 host-facts_SRCS   := host-tools/host-facts.c
 
 TOOL_BINS := $(TOOLS:%=$(BIN)/%)
@@ -75,6 +76,8 @@ TEST_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) \
                $(INTEG_TESTS:%=$(BUILD)/tests/integration/%)
 # Extra sources a test links beyond the library.
 test_workunit_SRCS := guest-tools/workunit.c
+test_spec_SRCS := experiments/spec.c
+test_summary_SRCS := experiments/summary.c
 
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -DTEST_BINDIR=\"$(abspath $(BIN))\" \
                -DTEST_FIXTURES=\"$(abspath tests/fixtures)\" \

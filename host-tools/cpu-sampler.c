@@ -1,0 +1,424 @@
+/*
+ * cpu-sampler: per-CPU /proc/stat counters and mpstat-style percentages at
+ * a fixed interval, as CSV or as a table.
+ *
+ * It reads /proc/stat into a preallocated buffer at absolute deadlines
+ * (host-tools/sampleloop.c) and derives and renders only outside the
+ * timing-critical part. It never writes anything but its output (stdout or
+ * the --out file, renamed into place) and its diagnostics (stderr).
+ */
+#include "common/cli.h"
+#include "common/csvio.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/procstat.h"
+#include "common/timeutil.h"
+#include "host-tools/sampleloop.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum cs_format { CS_CSV, CS_TABLE };
+
+struct cs_config {
+	struct sampleloop_opts loop;
+	enum cs_format format;
+	int cpus_given;                /* --cpus LIST: only those CPUs */
+	int cpus_all;                  /* --cpus all: every CPU plus the aggregate row */
+	cpu_set_t cpus;
+};
+
+/* One selected CPU in one sample. */
+struct cs_entry {
+	int present;                   /* 0: absent from /proc/stat (hotplugged away) */
+	struct procstat_cpu c;
+};
+
+/* Where rows go: libcsv for CSV, a plain stream for the table. */
+struct cs_out {
+	enum cs_format format;
+	struct csvw *csv;
+	FILE *fp;
+	const char *path;              /* table: final name, NULL for stdout */
+	char tmp_path[PATH_MAX];
+};
+
+struct cs_ctx {
+	int fd;                        /* <root>/proc/stat */
+	struct procstat_sample *scratch;
+	int nsel;
+	int *sel;                      /* CPU numbers; PROCSTAT_CPU_ALL first when wanted */
+	char *warned;                  /* per selected CPU: absence reported */
+	struct cs_out out;
+};
+
+static const char *const table_names[CP_NFIELDS] = {
+	"%usr", "%nice", "%sys", "%iowait", "%irq", "%soft", "%steal", "%guest",
+	"%gnice", "%idle",
+};
+
+static void usage(void)
+{
+	printf("Usage: cpu-sampler [OPTION]...\n"
+	       "Sample per-CPU /proc/stat counters at a fixed interval and print, for\n"
+	       "every interval, the raw cumulative counters (USER_HZ ticks) and the\n"
+	       "mpstat-style percentages of each selected CPU.\n"
+	       "\n"
+	       SAMPLELOOP_HELP
+	       "  -c, --cpus LIST      CPUs to show, e.g. 0,2-3 (must be online); 'all'\n"
+	       "                       adds the aggregate row as cpu -1 (default: every\n"
+	       "                       CPU, no aggregate)\n"
+	       "  -f, --format FMT     csv (default) or table (like mpstat -P ALL)\n"
+	       "  -h, --help           show this help and exit\n"
+	       "  -V, --version        show the version and exit\n"
+	       "\n"
+	       "CSV columns: seq,t_ns,cpu, user_ticks..guest_nice_ticks (cumulative at\n"
+	       "t_ns), usr_pct..idle_pct (over the interval ending at t_ns),\n"
+	       "interval_ticks (ticks in that interval; 0 means no data and all\n"
+	       "percentages 0). seq counts deadlines from the first sample (seq 0, no\n"
+	       "row): a gap means intervals skipped after a deadline overrun, which is\n"
+	       "reported on stderr. t_ns is CLOCK_MONOTONIC relative to the first\n"
+	       "sample. A CPU absent from /proc/stat (offline) has no rows meanwhile.\n"
+	       "SIGINT/SIGTERM end the run; what was measured is written, exit 0.\n");
+}
+
+/* Returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, struct cs_config *cfg)
+{
+	static const struct option longopts[] = {
+		SAMPLELOOP_LONGOPTS,
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cpus_arg = NULL;
+	int opt, rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	sampleloop_opts_init(&cfg->loop);
+	cfg->format = CS_CSV;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":" SAMPLELOOP_SHORTOPTS "c:f:hV", longopts,
+				  NULL)) != -1) {
+		rc = sampleloop_opts_parse(&cfg->loop, opt, optarg);
+		if (rc == 0)
+			continue;
+		if (rc != 1)
+			return rc;
+		switch (opt) {
+		case 'c':
+			cpus_arg = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "csv"))
+				cfg->format = CS_CSV;
+			else if (!strcmp(optarg, "table"))
+				cfg->format = CS_TABLE;
+			else
+				return cli_usage_error("--format: unknown format '%s' (csv or table)",
+						       optarg);
+			break;
+		case 'h':
+			usage();
+			return EXIT_OK;
+		case 'V':
+			cli_print_version("cpu-sampler");
+			return EXIT_OK;
+		case ':':
+			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return cli_usage_error("unknown option '-%c'", optopt);
+			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	rc = sampleloop_opts_finish(&cfg->loop);
+	if (rc)
+		return rc;
+
+	if (cpus_arg && !strcmp(cpus_arg, "all")) {
+		cfg->cpus_all = 1;
+	} else if (cpus_arg) {
+		cfg->cpus_given = 1;
+		log_set_quiet(1);
+		rc = parse_cpulist("--cpus", cpus_arg, &cfg->cpus);
+		if (!rc)
+			rc = cpulist_check_online("--cpus", &cfg->cpus, cfg->loop.root);
+		log_set_quiet(0);
+		/* Not online is a usage error; an unreadable online list is not. */
+		if (rc == -EINVAL || rc == -ERANGE)
+			return cli_usage_error("%s", log_last_error());
+		if (rc)
+			return log_err(EXIT_FAIL, "%s", log_last_error());
+	}
+	return -1;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static int out_open(struct cs_out *o, enum cs_format format, const char *path)
+{
+	enum { NCOLS = 3 + PS_NFIELDS + CP_NFIELDS + 1 };
+	static char tick_names[PS_NFIELDS][32];
+	const char *cols[NCOLS];
+	int i, n = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->format = format;
+	if (format == CS_CSV) {
+		cols[n++] = "seq";
+		cols[n++] = "t_ns";
+		cols[n++] = "cpu";
+		for (i = 0; i < PS_NFIELDS; i++) {
+			snprintf(tick_names[i], sizeof(tick_names[i]), "%s_ticks",
+				 procstat_field_names[i]);
+			cols[n++] = tick_names[i];
+		}
+		for (i = 0; i < CP_NFIELDS; i++)
+			cols[n++] = cpupct_field_names[i];
+		cols[n++] = "interval_ticks";
+		o->csv = csvw_open(path, cols, (size_t)n);
+		return o->csv ? 0 : -errno;
+	}
+
+	if (!strcmp(path, "-")) {
+		o->fp = stdout;
+	} else {
+		n = snprintf(o->tmp_path, sizeof(o->tmp_path), "%s.tmp.%d", path, (int)getpid());
+		if (n < 0 || (size_t)n >= sizeof(o->tmp_path))
+			return log_err(-ENAMETOOLONG, "--out: path too long: %s", path);
+		o->fp = fopen(o->tmp_path, "w");
+		if (!o->fp)
+			return log_err(-errno, "open %s: %s", o->tmp_path, strerror(errno));
+		o->path = path;
+	}
+	fprintf(o->fp, "%9s %5s", "Time(s)", "CPU");
+	for (i = 0; i < CP_NFIELDS; i++)
+		fprintf(o->fp, " %8s", table_names[i]);
+	fputc('\n', o->fp);
+	return 0;
+}
+
+static int out_row(struct cs_out *o, const struct sampleloop_rec *cur, int cpu,
+		   const struct procstat_cpu *c, const struct cpupct *p)
+{
+	int i, rc = 0;
+
+	if (o->format == CS_TABLE) {
+		char name[16];
+
+		if (cpu == PROCSTAT_CPU_ALL)
+			snprintf(name, sizeof(name), "all");
+		else
+			snprintf(name, sizeof(name), "%d", cpu);
+		fprintf(o->fp, "%9.3f %5s", (double)cur->t_ns / NS_PER_SEC, name);
+		for (i = 0; i < CP_NFIELDS; i++)
+			fprintf(o->fp, " %8.2f", p->pct[i]);
+		if (fputc('\n', o->fp) == EOF)
+			return log_err(-EIO, "write: %s", strerror(errno));
+		return 0;
+	}
+
+	rc = csvw_i64(o->csv, cur->seq);
+	if (!rc)
+		rc = csvw_i64(o->csv, cur->t_ns);
+	if (!rc)
+		rc = csvw_i64(o->csv, cpu);
+	for (i = 0; i < PS_NFIELDS && !rc; i++)
+		rc = csvw_u64(o->csv, c->ticks[i]);
+	for (i = 0; i < CP_NFIELDS && !rc; i++)
+		rc = csvw_f(o->csv, p->pct[i], 2);
+	if (!rc)
+		rc = csvw_u64(o->csv, p->total_ticks);
+	if (!rc)
+		rc = csvw_end_row(o->csv);
+	return rc;
+}
+
+static int out_flush(struct cs_out *o)
+{
+	if (o->format == CS_CSV)
+		return csvw_flush(o->csv);
+	if (fflush(o->fp))
+		return log_err(-errno, "write %s: %s", o->path ? o->tmp_path : "stdout",
+			       strerror(errno));
+	return 0;
+}
+
+/* Put the output in place. Returns 0 or -errno (logged). */
+static int out_commit(struct cs_out *o)
+{
+	const char *name = o->path ? o->tmp_path : "stdout";
+	int rc = 0;
+
+	if (o->format == CS_CSV) {
+		rc = csvw_commit(o->csv);
+		o->csv = NULL;
+		return rc;
+	}
+	if (fflush(o->fp) || ferror(o->fp))
+		rc = log_err(-EIO, "write %s: %s", name, strerror(errno ? errno : EIO));
+	if (!o->path)
+		return rc;
+	if (!rc && fsync(fileno(o->fp)))
+		rc = log_err(-errno, "fsync %s: %s", name, strerror(errno));
+	if (fclose(o->fp) && !rc)
+		rc = log_err(-errno, "close %s: %s", name, strerror(errno));
+	o->fp = NULL;
+	if (!rc && rename(o->tmp_path, o->path))
+		rc = log_err(-errno, "rename %s to %s: %s", o->tmp_path, o->path,
+			     strerror(errno));
+	if (rc)
+		unlink(o->tmp_path);
+	return rc;
+}
+
+static void out_abort(struct cs_out *o)
+{
+	if (o->csv)
+		csvw_abort(o->csv);
+	if (o->path && o->fp) {
+		fclose(o->fp);
+		unlink(o->tmp_path);
+	}
+	o->csv = NULL;
+	o->fp = NULL;
+}
+
+/* ---- sampling --------------------------------------------------------- */
+
+/* Timing-critical: read and copy the selected CPUs, nothing else. */
+static int cs_read(void *arg, void *slot)
+{
+	struct cs_ctx *ctx = arg;
+	struct cs_entry *e = slot;
+	int i, rc;
+
+	rc = procstat_read_fd(ctx->fd, ctx->scratch);
+	if (rc)
+		return rc;
+	for (i = 0; i < ctx->nsel; i++) {
+		const struct procstat_cpu *c = procstat_find_cpu(ctx->scratch, ctx->sel[i]);
+
+		e[i].present = c != NULL;
+		if (c)
+			e[i].c = *c;
+	}
+	return 0;
+}
+
+static int cs_emit(void *arg, const struct sampleloop_rec *prev,
+		   const struct sampleloop_rec *cur)
+{
+	struct cs_ctx *ctx = arg;
+	const struct cs_entry *pe = prev->data, *ce = cur->data;
+	struct cpupct pct;
+	int i, rc;
+
+	for (i = 0; i < ctx->nsel; i++) {
+		if (!ce[i].present && !ctx->warned[i]) {
+			log_warn("cpu %d is absent from /proc/stat at seq %lld (offline?); "
+				 "its rows are skipped while it is absent",
+				 ctx->sel[i], (long long)cur->seq);
+			ctx->warned[i] = 1;
+		}
+		if (!pe[i].present || !ce[i].present)
+			continue;
+		procstat_derive(&pe[i].c, &ce[i].c, &pct);
+		rc = out_row(&ctx->out, cur, ctx->sel[i], &ce[i].c, &pct);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int cs_flush(void *arg)
+{
+	struct cs_ctx *ctx = arg;
+
+	return out_flush(&ctx->out);
+}
+
+/* Fill ctx->sel from the configuration and a first sample in ctx->scratch. */
+static int select_cpus(struct cs_ctx *ctx, const struct cs_config *cfg)
+{
+	int i, n = 0, max = ctx->scratch->ncpus + 1;
+
+	if (cfg->cpus_given)
+		max = CPU_COUNT(&cfg->cpus);
+	ctx->sel = calloc((size_t)max, sizeof(*ctx->sel));
+	ctx->warned = calloc((size_t)max, 1);
+	if (!ctx->sel || !ctx->warned)
+		return log_err(-ENOMEM, "CPU selection of %d entries", max);
+	if (cfg->cpus_given) {
+		for (i = 0; i < CPU_SETSIZE && n < max; i++)
+			if (CPU_ISSET(i, &cfg->cpus))
+				ctx->sel[n++] = i;
+	} else {
+		if (cfg->cpus_all)
+			ctx->sel[n++] = PROCSTAT_CPU_ALL;
+		for (i = 0; i < ctx->scratch->ncpus; i++)
+			ctx->sel[n++] = ctx->scratch->cpu[i].cpu;
+	}
+	ctx->nsel = n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct sampleloop_ops ops = {
+		.read = cs_read, .emit = cs_emit, .flush = cs_flush,
+	};
+	struct sampleloop_stats st;
+	struct cs_config cfg;
+	struct cs_ctx ctx;
+	int rc, status = EXIT_FAIL;
+
+	log_init(argv[0]);
+	rc = parse_args(argc, argv, &cfg);
+	if (rc >= 0)
+		return rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.scratch = calloc(1, sizeof(*ctx.scratch));
+	if (!ctx.scratch) {
+		log_err(-ENOMEM, "sample buffer");
+		return EXIT_FAIL;
+	}
+	ctx.fd = procstat_open(cfg.loop.root);
+	if (ctx.fd < 0)
+		goto out_scratch;
+	/* A first read learns the CPUs and sizes the reader's buffer. */
+	if (procstat_read_fd(ctx.fd, ctx.scratch))
+		goto out_fd;
+	if (select_cpus(&ctx, &cfg))
+		goto out_sel;
+	if (cli_install_stop_handlers())
+		goto out_sel;
+	if (out_open(&ctx.out, cfg.format, cfg.loop.out))
+		goto out_sel;
+
+	rc = sampleloop_run(&cfg.loop, (size_t)ctx.nsel * sizeof(struct cs_entry), &ops, &ctx,
+			    &st);
+	sampleloop_report(&st);
+	if (out_commit(&ctx.out) == 0 && rc == 0)
+		status = EXIT_OK;
+	out_abort(&ctx.out);
+out_sel:
+	free(ctx.warned);
+	free(ctx.sel);
+out_fd:
+	close(ctx.fd);
+out_scratch:
+	free(ctx.scratch);
+	return status;
+}

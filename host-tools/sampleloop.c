@@ -1,0 +1,266 @@
+/*
+ * sampleloop: see sampleloop.h. The one place where the samplers' timing
+ * lives: deadline grid, overrun accounting, buffer sizing and batching.
+ */
+#include "host-tools/sampleloop.h"
+
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/timeutil.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define INTERVAL_MIN_NS NS_PER_MS
+#define INTERVAL_MAX_NS (3600 * NS_PER_SEC)
+#define DURATION_MAX_NS (366LL * 24 * 3600 * NS_PER_SEC)
+#define COUNT_MAX (INT64_C(1) << 40)
+
+/* Bounded runs keep every sample in memory up to this size, then batch. */
+#define BUFFER_BUDGET_BYTES (64u << 20)
+
+/*
+ * Unbounded runs render about every 100 ms of samples, at most 32 samples
+ * at a time: rendering 32 samples costs a few hundred microseconds, which
+ * still fits between two 1 ms deadlines.
+ */
+#define BATCH_SPAN_NS (100 * NS_PER_MS)
+#define BATCH_MAX 32
+
+void sampleloop_opts_init(struct sampleloop_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->interval_ns = NS_PER_SEC;
+	o->root = "";
+	o->out = "-";
+}
+
+/*
+ * The parse functions log their own message; run them quietly and let
+ * cli_usage_error() print that message once, with the --help hint.
+ */
+static int usage_from_parse(int rc)
+{
+	log_set_quiet(0);
+	if (rc)
+		return cli_usage_error("%s", log_last_error());
+	return 0;
+}
+
+int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg)
+{
+	int rc;
+
+	switch (opt) {
+	case 'i':
+		log_set_quiet(1);
+		rc = parse_duration_ns("--interval", arg, INTERVAL_MIN_NS, INTERVAL_MAX_NS,
+				       &o->interval_ns);
+		return usage_from_parse(rc);
+	case 'd':
+		log_set_quiet(1);
+		rc = parse_duration_ns("--duration", arg, INTERVAL_MIN_NS, DURATION_MAX_NS,
+				       &o->duration_ns);
+		return usage_from_parse(rc);
+	case 'n':
+		log_set_quiet(1);
+		rc = parse_i64("--count", arg, 1, COUNT_MAX, &o->count);
+		return usage_from_parse(rc);
+	case 'r':
+		o->root = arg;
+		return 0;
+	case 'o':
+		if (!*arg)
+			return cli_usage_error("--out: empty file name");
+		o->out = arg;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int sampleloop_opts_finish(struct sampleloop_opts *o)
+{
+	struct stat sb;
+
+	if (o->count && o->duration_ns)
+		return cli_usage_error("--count and --duration exclude each other");
+	if (o->duration_ns) {
+		if (o->duration_ns < o->interval_ns)
+			return cli_usage_error("--duration must be at least one --interval");
+		o->nintervals = o->duration_ns / o->interval_ns;
+	} else {
+		o->nintervals = o->count;
+	}
+	/* Keeps start + k * interval far from int64 overflow. */
+	if (o->nintervals > DURATION_MAX_NS / o->interval_ns)
+		return cli_usage_error("--count: %lld intervals of --interval last over a year",
+				       (long long)o->nintervals);
+	if (o->root[0]) {
+		if (stat(o->root, &sb))
+			return cli_usage_error("--root %s: %s", o->root, strerror(errno));
+		if (!S_ISDIR(sb.st_mode))
+			return cli_usage_error("--root %s: not a directory", o->root);
+	}
+	return 0;
+}
+
+/* How many samples the buffer holds. */
+static size_t buffer_slots(const struct sampleloop_opts *o, size_t slot_bytes)
+{
+	size_t per = slot_bytes + sizeof(struct sampleloop_rec);
+	size_t budget = BUFFER_BUDGET_BYTES / (per ? per : 1);
+	size_t slots;
+
+	if (o->nintervals) {
+		slots = (size_t)o->nintervals + 1;
+	} else {
+		int64_t batch = BATCH_SPAN_NS / o->interval_ns;
+
+		if (batch < 1)
+			batch = 1;
+		if (batch > BATCH_MAX)
+			batch = BATCH_MAX;
+		slots = (size_t)batch + 1;
+	}
+	if (slots > budget)
+		slots = budget;
+	return slots < 2 ? 2 : slots;
+}
+
+/* Render recs[1..n-1] against their predecessors. */
+static int emit_all(const struct sampleloop_ops *ops, void *ctx,
+		    const struct sampleloop_rec *recs, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 1; i < n; i++) {
+		rc = ops->emit(ctx, &recs[i - 1], &recs[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Mid-run batch: render, then keep the newest sample as slot 0 so the next
+ * interval has its predecessor.
+ */
+static int emit_batch(const struct sampleloop_ops *ops, void *ctx,
+		      struct sampleloop_rec *recs, size_t n, size_t slot_bytes)
+{
+	int rc = emit_all(ops, ctx, recs, n);
+
+	if (rc)
+		return rc;
+	recs[0].seq = recs[n - 1].seq;
+	recs[0].t_ns = recs[n - 1].t_ns;
+	memcpy(recs[0].data, recs[n - 1].data, slot_bytes);
+	return ops->flush ? ops->flush(ctx) : 0;
+}
+
+int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
+		   const struct sampleloop_ops *ops, void *ctx, struct sampleloop_stats *st)
+{
+	size_t cap = buffer_slots(o, slot_bytes), n = 0, i;
+	struct sampleloop_rec *recs;
+	char *data;
+	int64_t start, k = 0, t0 = 0;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	recs = calloc(cap, sizeof(*recs));
+	data = malloc(cap * slot_bytes);
+	if (!recs || !data) {
+		rc = log_err(-ENOMEM, "sample buffer of %zu x %zu bytes", cap, slot_bytes);
+		goto out;
+	}
+	/* Touch every page now so the loop takes no page faults. */
+	memset(data, 0, cap * slot_bytes);
+	for (i = 0; i < cap; i++)
+		recs[i].data = data + i * slot_bytes;
+
+	start = mono_ns();
+	for (;;) {
+		int64_t before, after, now;
+
+		/* A signal other than SIGINT/SIGTERM only interrupts the sleep. */
+		while (k > 0 && !cli_stop_requested()) {
+			rc = sleep_until_ns(start + k * o->interval_ns);
+			if (rc != -EINTR)
+				break;
+		}
+		if (rc) {
+			if (rc != -EINTR) {
+				rc = log_err(rc, "clock_nanosleep: %s", strerror(-rc));
+				break;
+			}
+			rc = 0;
+		}
+		if (cli_stop_requested())
+			break;
+		/* The sample's time is the middle of the read. */
+		before = mono_ns();
+		rc = ops->read(ctx, recs[n].data);
+		after = mono_ns();
+		if (rc == SAMPLELOOP_END) {
+			st->source_ended = 1;
+			rc = 0;
+			break;
+		}
+		if (rc)
+			break;
+		if (st->samples == 0)
+			t0 = before + (after - before) / 2;
+		recs[n].seq = k;
+		recs[n].t_ns = before + (after - before) / 2 - t0;
+		n++;
+		st->samples++;
+		if (o->nintervals && k >= o->nintervals)
+			break;
+		if (n == cap) {
+			rc = emit_batch(ops, ctx, recs, n, slot_bytes);
+			if (rc)
+				break;
+			n = 1;
+		}
+		/*
+		 * Woke up (or rendered) past the next deadline: skip to the
+		 * first one still ahead, so the grid never drifts.
+		 */
+		k++;
+		now = mono_ns();
+		if (now > start + k * o->interval_ns) {
+			int64_t next = (now - start) / o->interval_ns + 1;
+
+			st->overruns++;
+			st->skipped += next - k;
+			k = next;
+			if (o->nintervals && k > o->nintervals)
+				break;
+		}
+	}
+	st->stop_signal = cli_stop_requested();
+	/* Whatever ended the run, what was measured is rendered. */
+	if (n > 1) {
+		int erc = emit_all(ops, ctx, recs, n);
+
+		if (!rc)
+			rc = erc;
+	}
+out:
+	free(data);
+	free(recs);
+	return rc;
+}
+
+void sampleloop_report(const struct sampleloop_stats *st)
+{
+	if (st->overruns)
+		log_warn("%lld deadline overruns (%lld intervals skipped)",
+			 (long long)st->overruns, (long long)st->skipped);
+}

@@ -1,0 +1,112 @@
+/*
+ * sampleloop: the measurement loop and the shared options of the host
+ * samplers (cpu-sampler, vcpu-sampler).
+ *
+ * One sample is taken per interval at the absolute CLOCK_MONOTONIC deadlines
+ * start + k * interval and stored in a buffer allocated (and touched) before
+ * the first sample. Pairs of consecutive samples go to the renderer only
+ * outside the timing-critical part: after the run when every sample fits the
+ * buffer (bounded runs), otherwise every few samples between two deadlines.
+ * Between waking up and storing a sample this module never prints, allocates
+ * or derives anything, and it never opens a file itself.
+ */
+#ifndef STEALSCOPE_SAMPLELOOP_H
+#define STEALSCOPE_SAMPLELOOP_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Options every sampler takes, filled by sampleloop_opts_parse(). */
+struct sampleloop_opts {
+	int64_t interval_ns;           /* default 1 s, at least 1 ms */
+	int64_t duration_ns;           /* 0: not given */
+	int64_t count;                 /* intervals; 0: not given */
+	const char *root;              /* "" for the real /proc and /sys */
+	const char *out;               /* "-" for stdout */
+	int64_t nintervals;            /* from sampleloop_opts_finish(); 0: until stopped */
+};
+
+/* getopt_long entries and short letters of the shared options. */
+#define SAMPLELOOP_SHORTOPTS "i:d:n:r:o:"
+#define SAMPLELOOP_LONGOPTS                                   \
+	{ "interval", required_argument, NULL, 'i' },         \
+	{ "duration", required_argument, NULL, 'd' },         \
+	{ "count", required_argument, NULL, 'n' },            \
+	{ "root", required_argument, NULL, 'r' },             \
+	{ "out", required_argument, NULL, 'o' }
+
+/* Usage lines for the shared options, for the tools' --help. */
+#define SAMPLELOOP_HELP                                                               \
+	"  -i, --interval DUR   time between samples (default 1s, at least 1ms;\n"    \
+	"                       units ns, us, ms, s)\n"                               \
+	"  -d, --duration DUR   sample for DUR, i.e. DUR/interval intervals\n"         \
+	"  -n, --count N        sample N intervals (N+1 samples); without --count\n"  \
+	"                       or --duration: until SIGINT/SIGTERM\n"                \
+	"  -r, --root DIR       read proc/ and sys/ under DIR (test fixtures)\n"      \
+	"  -o, --out FILE       write to FILE atomically (default: stdout)\n"
+
+void sampleloop_opts_init(struct sampleloop_opts *o);
+
+/*
+ * Handle getopt result @opt with argument @arg if it is a shared option.
+ * Returns 0 when handled, 1 when @opt is not a shared option, EXIT_USAGE
+ * (the message already printed) when the value is bad.
+ */
+int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg);
+
+/*
+ * After getopt: refuse --count with --duration and a duration shorter than
+ * the interval, check that --root is a directory, set nintervals. Returns 0
+ * or EXIT_USAGE (printed).
+ */
+int sampleloop_opts_finish(struct sampleloop_opts *o);
+
+/* One stored sample as the renderer sees it. */
+struct sampleloop_rec {
+	int64_t seq;                   /* deadline index k: a gap is a skipped interval */
+	int64_t t_ns;                  /* monotonic stamp relative to the first sample */
+	void *data;                    /* the sampler's slot_bytes */
+};
+
+/* read() returns this when nothing is left to sample: the run ends there. */
+#define SAMPLELOOP_END 1
+
+struct sampleloop_ops {
+	/*
+	 * Take one sample into @slot. Runs in the timing-critical part: no
+	 * printing, no allocation. Returns 0, SAMPLELOOP_END (the sample is
+	 * dropped and the run ends) or -errno (logged; the run ends, what was
+	 * measured is still rendered).
+	 */
+	int (*read)(void *ctx, void *slot);
+	/* Render the interval from @prev to @cur. Returns 0 or -errno (logged). */
+	int (*emit)(void *ctx, const struct sampleloop_rec *prev,
+		    const struct sampleloop_rec *cur);
+	/* Optional: push rendered rows out after a batch mid-run. 0 or -errno. */
+	int (*flush)(void *ctx);
+};
+
+struct sampleloop_stats {
+	int64_t samples;               /* stored */
+	int64_t overruns;              /* times a sample ended after the next deadline */
+	int64_t skipped;               /* deadlines skipped because of those */
+	int stop_signal;               /* SIGINT/SIGTERM that ended the run, or 0 */
+	int source_ended;              /* read() said SAMPLELOOP_END */
+};
+
+/*
+ * Run the loop: the first sample at once, then one per deadline, until
+ * o->nintervals intervals have elapsed (0: until SIGINT/SIGTERM, for which
+ * the caller installed cli_install_stop_handlers()) or read() ends it.
+ * Every pair of consecutive stored samples is passed to emit() exactly once,
+ * in order. Returns 0 (also when stopped by a signal) or the first -errno
+ * from read() or emit().
+ */
+int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
+		   const struct sampleloop_ops *ops, void *ctx, struct sampleloop_stats *st);
+
+/* Warn on stderr about deadline overruns, if there were any. */
+void sampleloop_report(const struct sampleloop_stats *st);
+
+#endif

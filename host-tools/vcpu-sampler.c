@@ -1,0 +1,428 @@
+/*
+ * vcpu-sampler: per-thread scheduler statistics (run time, run delay,
+ * timeslices) of chosen threads at a fixed interval, as CSV.
+ *
+ * Run delay of a vCPU thread is what KVM hands the guest as steal time, so
+ * this is the host-side ground truth. The loop (host-tools/sampleloop.c)
+ * only preads the already open schedstat files; deriving and writing happen
+ * outside the timing-critical part. It never signals or otherwise touches
+ * the threads it watches.
+ */
+#include "common/cli.h"
+#include "common/csvio.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/schedstat.h"
+#include "host-tools/sampleloop.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct vs_config {
+	struct sampleloop_opts loop;
+	pid_t pid;                     /* --pid, 0 when not given */
+	pid_t *tids;                   /* --tid list, deduplicated */
+	size_t ntids;
+};
+
+struct vs_thread {
+	pid_t pid;                     /* thread group (process) */
+	pid_t tid;
+	int fd;                        /* its schedstat, -1 once gone */
+	int gone;                      /* a read failed: exited (ESRCH) or unreadable */
+	int warned;
+};
+
+/* One thread in one sample. */
+struct vs_entry {
+	int present;
+	struct schedstat s;
+};
+
+struct vs_ctx {
+	struct vs_thread *th;
+	size_t n;
+	struct csvw *csv;
+};
+
+static void usage(void)
+{
+	printf("Usage: vcpu-sampler --tid TID[,TID...] | --pid PID [OPTION]...\n"
+	       "Sample the scheduler statistics of threads (e.g. a VM's vCPU threads)\n"
+	       "from /proc/<pid>/task/<tid>/schedstat at a fixed interval. The run\n"
+	       "delay of a vCPU thread is the steal time its guest is charged.\n"
+	       "\n"
+	       "  -t, --tid LIST       these threads (comma-separated, repeatable)\n"
+	       "  -p, --pid PID        every thread of process PID, as listed at start\n"
+	       SAMPLELOOP_HELP
+	       "  -h, --help           show this help and exit\n"
+	       "  -V, --version        show the version and exit\n"
+	       "\n"
+	       "CSV columns: seq,t_ns,tid, run_ns,delay_ns,slices (cumulative at t_ns,\n"
+	       "as in schedstat), run_pct,delay_pct (of wall time over the interval\n"
+	       "ending at t_ns). seq counts deadlines from the first sample (seq 0, no\n"
+	       "row): a gap means intervals skipped after a deadline overrun, reported\n"
+	       "on stderr. A thread that exits is reported once and its rows end;\n"
+	       "when every thread has exited the run ends. SIGINT/SIGTERM end the run;\n"
+	       "what was measured is written, exit 0.\n");
+}
+
+static int add_tid(struct vs_config *cfg, pid_t tid)
+{
+	pid_t *n;
+	size_t i;
+
+	for (i = 0; i < cfg->ntids; i++)
+		if (cfg->tids[i] == tid)
+			return 0;
+	n = realloc(cfg->tids, (cfg->ntids + 1) * sizeof(*n));
+	if (!n)
+		return log_err(-ENOMEM, "tid list");
+	cfg->tids = n;
+	cfg->tids[cfg->ntids++] = tid;
+	return 0;
+}
+
+/* "12,34" into cfg->tids. Returns 0 or EXIT_USAGE / EXIT_FAIL (printed). */
+static int parse_tids(struct vs_config *cfg, const char *arg)
+{
+	const char *p = arg;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char tok[32];
+		int64_t v;
+		int rc;
+
+		if (len >= sizeof(tok))
+			return cli_usage_error("--tid: '%.*s' is not a thread id", (int)len, p);
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		log_set_quiet(1);
+		rc = parse_i64("--tid", tok, 1, INT_MAX, &v);
+		log_set_quiet(0);
+		if (rc)
+			return cli_usage_error("%s", log_last_error());
+		if (add_tid(cfg, (pid_t)v))
+			return EXIT_FAIL;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* Returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, struct vs_config *cfg)
+{
+	static const struct option longopts[] = {
+		SAMPLELOOP_LONGOPTS,
+		{ "tid", required_argument, NULL, 't' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t v;
+	int opt, rc;
+
+	sampleloop_opts_init(&cfg->loop);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":" SAMPLELOOP_SHORTOPTS "t:p:hV", longopts,
+				  NULL)) != -1) {
+		rc = sampleloop_opts_parse(&cfg->loop, opt, optarg);
+		if (rc == 0)
+			continue;
+		if (rc != 1)
+			return rc;
+		switch (opt) {
+		case 't':
+			rc = parse_tids(cfg, optarg);
+			if (rc)
+				return rc;
+			break;
+		case 'p':
+			log_set_quiet(1);
+			rc = parse_i64("--pid", optarg, 1, INT_MAX, &v);
+			log_set_quiet(0);
+			if (rc)
+				return cli_usage_error("%s", log_last_error());
+			cfg->pid = (pid_t)v;
+			break;
+		case 'h':
+			usage();
+			return EXIT_OK;
+		case 'V':
+			cli_print_version("vcpu-sampler");
+			return EXIT_OK;
+		case ':':
+			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return cli_usage_error("unknown option '-%c'", optopt);
+			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (!cfg->pid && !cfg->ntids)
+		return cli_usage_error("say which threads: --tid TID[,TID...] or --pid PID");
+	if (cfg->pid && cfg->ntids)
+		return cli_usage_error("--tid and --pid exclude each other");
+	rc = sampleloop_opts_finish(&cfg->loop);
+	return rc ? rc : -1;
+}
+
+/*
+ * The thread group of @tid from <root>/proc/<tid>/status ("Tgid:"). /proc
+ * resolves any thread id there even though only group leaders are listed.
+ * Returns the tgid, -ENOENT when there is no such thread, or -errno (logged).
+ */
+static pid_t tgid_of(const char *root, pid_t tid)
+{
+	char path[PATH_MAX], line[256];
+	pid_t tgid = -EINVAL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/status", root, (int)tid);
+	fp = fopen(path, "re");
+	if (!fp) {
+		if (errno == ENOENT || errno == ESRCH)
+			return -ENOENT;
+		return log_err(-errno, "open %s: %s", path, strerror(errno));
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char *p = line + 5, *nl;
+		int64_t v;
+
+		if (strncmp(line, "Tgid:", 5))
+			continue;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		log_set_quiet(1);
+		if (!parse_i64("Tgid", p, 1, INT_MAX, &v))
+			tgid = (pid_t)v;
+		log_set_quiet(0);
+		break;
+	}
+	fclose(fp);
+	if (tgid < 0)
+		return log_err(-EINVAL, "%s: no valid Tgid line", path);
+	return tgid;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Every thread id in <root>/proc/<pid>/task, ascending, into cfg->tids.
+ * Returns 0, -ENOENT when there is no such process, or -errno (logged).
+ */
+static int list_threads(struct vs_config *cfg, const char *root, pid_t pid)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/task", root, (int)pid);
+	d = opendir(path);
+	if (!d) {
+		if (errno == ENOENT || errno == ESRCH)
+			return -ENOENT;
+		return log_err(-errno, "open %s: %s", path, strerror(errno));
+	}
+	while ((de = readdir(d))) {
+		int64_t v;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		log_set_quiet(1);
+		rc = parse_i64("task", de->d_name, 1, INT_MAX, &v);
+		log_set_quiet(0);
+		if (rc) {
+			rc = 0;
+			continue;
+		}
+		rc = add_tid(cfg, (pid_t)v);
+		if (rc)
+			break;
+	}
+	closedir(d);
+	if (!rc && cfg->ntids == 0)
+		return -ENOENT;	/* a zombie's task directory is empty */
+	if (!rc)
+		qsort(cfg->tids, cfg->ntids, sizeof(*cfg->tids), cmp_pid);
+	return rc;
+}
+
+/* Resolve the threads and open their schedstat files. Returns an exit code. */
+static int open_threads(struct vs_ctx *ctx, struct vs_config *cfg)
+{
+	const char *root = cfg->loop.root;
+	size_t i;
+	int rc;
+
+	if (cfg->pid) {
+		rc = list_threads(cfg, root, cfg->pid);
+		if (rc == -ENOENT)
+			return cli_usage_error("--pid %d: no such process", (int)cfg->pid);
+		if (rc)
+			return EXIT_FAIL;
+	}
+	ctx->th = calloc(cfg->ntids, sizeof(*ctx->th));
+	if (!ctx->th)
+		return log_err(EXIT_FAIL, "thread table of %zu entries", cfg->ntids);
+	for (i = 0; i < cfg->ntids; i++)
+		ctx->th[i].fd = -1;
+	ctx->n = cfg->ntids;
+	for (i = 0; i < cfg->ntids; i++) {
+		struct vs_thread *t = &ctx->th[i];
+
+		t->tid = cfg->tids[i];
+		t->pid = cfg->pid ? cfg->pid : tgid_of(root, t->tid);
+		if (t->pid == -ENOENT)
+			return cli_usage_error("--tid %d: no such thread", (int)t->tid);
+		if (t->pid < 0)
+			return EXIT_FAIL;
+		t->fd = schedstat_open(root, t->pid, t->tid);
+		if (t->fd < 0)
+			return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* Timing-critical: one pread per live thread, nothing else. */
+static int vs_read(void *arg, void *slot)
+{
+	struct vs_ctx *ctx = arg;
+	struct vs_entry *e = slot;
+	size_t i, alive = 0;
+
+	/* An exited thread is expected, not an error: keep its read quiet. */
+	log_set_quiet(1);
+	for (i = 0; i < ctx->n; i++) {
+		struct vs_thread *t = &ctx->th[i];
+
+		e[i].present = 0;
+		if (t->gone)
+			continue;
+		if (schedstat_read_fd(t->fd, &e[i].s)) {
+			t->gone = 1;
+			continue;
+		}
+		e[i].present = 1;
+		alive++;
+	}
+	log_set_quiet(0);
+	return alive ? 0 : SAMPLELOOP_END;
+}
+
+static int vs_emit(void *arg, const struct sampleloop_rec *prev,
+		   const struct sampleloop_rec *cur)
+{
+	struct vs_ctx *ctx = arg;
+	const struct vs_entry *pe = prev->data, *ce = cur->data;
+	struct schedpct pct;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ctx->n; i++) {
+		if (!ce[i].present) {
+			if (!ctx->th[i].warned)
+				log_warn("thread %d exited after seq %lld; sampling the others",
+					 (int)ctx->th[i].tid, (long long)prev->seq);
+			ctx->th[i].warned = 1;
+			continue;
+		}
+		if (!pe[i].present)
+			continue;
+		schedstat_derive(&pe[i].s, &ce[i].s, cur->t_ns - prev->t_ns, &pct);
+		rc = csvw_i64(ctx->csv, cur->seq);
+		if (!rc)
+			rc = csvw_i64(ctx->csv, cur->t_ns);
+		if (!rc)
+			rc = csvw_i64(ctx->csv, ctx->th[i].tid);
+		if (!rc)
+			rc = csvw_u64(ctx->csv, ce[i].s.run_ns);
+		if (!rc)
+			rc = csvw_u64(ctx->csv, ce[i].s.delay_ns);
+		if (!rc)
+			rc = csvw_u64(ctx->csv, ce[i].s.slices);
+		if (!rc)
+			rc = csvw_f(ctx->csv, pct.run_pct, 2);
+		if (!rc)
+			rc = csvw_f(ctx->csv, pct.delay_pct, 2);
+		if (!rc)
+			rc = csvw_end_row(ctx->csv);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int vs_flush(void *arg)
+{
+	struct vs_ctx *ctx = arg;
+
+	return csvw_flush(ctx->csv);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const cols[] = {
+		"seq", "t_ns", "tid", "run_ns", "delay_ns", "slices", "run_pct", "delay_pct",
+	};
+	static const struct sampleloop_ops ops = {
+		.read = vs_read, .emit = vs_emit, .flush = vs_flush,
+	};
+	struct sampleloop_stats st;
+	struct vs_config cfg;
+	struct vs_ctx ctx;
+	size_t i;
+	int rc, status;
+
+	log_init(argv[0]);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ctx, 0, sizeof(ctx));
+	status = parse_args(argc, argv, &cfg);
+	if (status >= 0)
+		goto out;
+	status = open_threads(&ctx, &cfg);
+	if (status != EXIT_OK)
+		goto out;
+	status = EXIT_FAIL;
+	if (cli_install_stop_handlers())
+		goto out;
+	ctx.csv = csvw_open(cfg.loop.out, cols, sizeof(cols) / sizeof(cols[0]));
+	if (!ctx.csv)
+		goto out;
+
+	rc = sampleloop_run(&cfg.loop, ctx.n * sizeof(struct vs_entry), &ops, &ctx, &st);
+	sampleloop_report(&st);
+	if (st.source_ended)
+		log_warn("every sampled thread has exited; stopped after %lld samples",
+			 (long long)st.samples);
+	if (csvw_commit(ctx.csv) == 0 && rc == 0)
+		status = EXIT_OK;
+out:
+	for (i = 0; i < ctx.n; i++)
+		if (ctx.th[i].fd >= 0)
+			close(ctx.th[i].fd);
+	free(ctx.th);
+	free(cfg.tids);
+	return status;
+}
