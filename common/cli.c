@@ -1,10 +1,14 @@
 /*
- * cli: see cli.h. The signal handler only stores the signal number.
+ * cli: see cli.h. The signal handler only stores the signal number; usage
+ * errors are logged once and followed by one hint line.
  */
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/parse.h"
+#include "common/timeutil.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +53,12 @@ int cli_progress_wanted(void)
 	return isatty(STDERR_FILENO);
 }
 
+int cli_usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", log_tool());
+	return EXIT_USAGE;
+}
+
 int cli_usage_error(const char *fmt, ...)
 {
 	char msg[512];
@@ -58,6 +68,66 @@ int cli_usage_error(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_err(EXIT_USAGE, "%s", msg);
-	fprintf(stderr, "Try '%s --help' for more information.\n", log_tool());
-	return EXIT_USAGE;
+	return cli_usage_hint();
+}
+
+/* The length of "--name" in "--name=value" (or the whole of @arg). */
+static int long_name_len(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	return eq ? (int)(eq - arg) : (int)strlen(arg);
+}
+
+/*
+ * glibc's getopt_long() has advanced optind past a long option when it
+ * reports it, so argv[optind - 1] names it. A short option can sit inside a
+ * group ("-vx") that optind has not left yet, so it is named by optopt.
+ * For '?', optopt is 0 for an unknown long option, the option's letter for
+ * an unknown short one, and the option's val for a long option that takes
+ * no value but was given one ("--help=x").
+ */
+int cli_getopt_error(int c, char *const argv[])
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	int is_long = !strncmp(arg, "--", 2);
+
+	if (c == ':') {
+		if (is_long || !optopt)
+			return cli_usage_error("option '%s' needs a value", arg);
+		return cli_usage_error("option '-%c' needs a value", optopt);
+	}
+	if (!optopt)
+		return cli_usage_error("unknown option '%.*s'", long_name_len(arg), arg);
+	if (is_long && strchr(arg, '='))
+		return cli_usage_error("option '%.*s' takes no value", long_name_len(arg), arg);
+	return cli_usage_error("unknown option '-%c'", optopt);
+}
+
+int cli_no_operands(int argc, char *const argv[])
+{
+	if (optind < argc)
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* A t0 further ahead than this is not "now, give or take start-up". */
+#define T0_MAX_AHEAD_NS (60 * NS_PER_SEC)
+
+int cli_parse_t0(const char *arg, int64_t *out_ns)
+{
+	int64_t v, now;
+
+	if (parse_i64("--t0", arg, INT64_MIN, INT64_MAX, &v))
+		return cli_usage_hint();
+	if (v < 0)
+		return cli_usage_error("--t0: '%s' is negative: expected a CLOCK_MONOTONIC time "
+				       "in ns (e.g. from host-facts --monotonic-ns)", arg);
+	now = mono_ns();
+	if (v > now && v - now > T0_MAX_AHEAD_NS)
+		return cli_usage_error("--t0: '%s' is %.1f s in the future (at most 60 s allowed): "
+				       "expected a CLOCK_MONOTONIC time in ns (e.g. from "
+				       "host-facts --monotonic-ns)", arg, (double)(v - now) / NS_PER_SEC);
+	*out_ns = v;
+	return 0;
 }

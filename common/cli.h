@@ -7,6 +7,7 @@
 #define STEALSCOPE_CLI_H
 
 #include <signal.h>
+#include <stdint.h>
 
 enum {
 	EXIT_OK = 0,
@@ -31,9 +32,43 @@ int cli_stop_requested(void);
 int cli_progress_wanted(void);
 
 /*
- * Usage error: print "tool: error: <msg>" and "Try 'tool --help'." to stderr
- * and return EXIT_USAGE, for `return cli_usage_error(...)` in main().
+ * Usage errors. A parse_*() function (common/parse.h) has already logged
+ * "tool: error: <what>: <problem>" when it fails, so the tool only adds the
+ * hint: `if (parse_i64(...)) return cli_usage_hint();`. Every message is
+ * said once, where the problem is found.
+ */
+
+/* Print "Try '<tool> --help' for more information." to stderr; returns EXIT_USAGE. */
+int cli_usage_hint(void);
+
+/*
+ * A usage error the tool itself found: log "tool: error: <msg>", add the
+ * hint, return EXIT_USAGE, for `return cli_usage_error(...)` in main().
  */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * getopt_long() returned @c ':' (missing value) or '?' (unknown option; the
+ * optstring must start with ':' and opterr be 0). Log "option '--x' needs a
+ * value" or "unknown option '--y'" (or '-y' for a short option), add the
+ * hint and return EXIT_USAGE. Reads optind and optopt, so call it right
+ * after getopt_long() returned. @argv is main()'s argv.
+ */
+int cli_getopt_error(int c, char *const argv[]);
+
+/*
+ * After the getopt loop: 0 when no operands are left, else log "unexpected
+ * argument '<arg>'", add the hint and return EXIT_USAGE.
+ */
+int cli_no_operands(int argc, char *const argv[]);
+
+/*
+ * Parse --t0 NS: an absolute CLOCK_MONOTONIC instant in ns that tools
+ * started together measure their t_ns from (e.g. from `host-facts
+ * --monotonic-ns`). It must be a decimal integer, not negative and not more
+ * than a minute in the future (a value from another clock or a typo).
+ * Returns 0 or EXIT_USAGE (logged, with the hint).
+ */
+int cli_parse_t0(const char *arg, int64_t *out_ns);
 
 #endif

@@ -30,6 +30,7 @@
 
 struct inf_cfg {
 	int cpu;                        /* -1: not pinned */
+	int64_t delay_ns;               /* asleep this long before the first period */
 	int64_t duration_ns;            /* 0: until a signal */
 	double duty_pct;
 	int64_t period_ns;
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 		"SIGINT/SIGTERM. On exit, report how long it ran and how busy it was.\n"
 		"\n"
 		"  -c, --cpu C           pin to CPU C (default: not pinned)\n"
+		"      --delay DUR       sleep DUR after starting before the first period\n"
+		"                        (default 0); --duration counts from its end\n"
 		"  -d, --duration DUR    stop after DUR (default: run until a signal)\n"
 		"  -D, --duty PCT        busy share of every period, above 0 up to 100\n"
 		"                        (default 100)\n"
@@ -60,21 +63,19 @@ static void usage(FILE *f)
 		"  -V, --version         show the version and exit\n"
 		"\n"
 		"Durations take a unit: 250ns, 10us, 2ms, 1.5s.\n"
-		"Exit status: 0 ok (also when stopped by a signal), 1 failure, 2 usage error.\n");
+		"Exit status: 0 ok (also when stopped by a signal, even during --delay),\n"
+		"1 failure, 2 usage error.\n");
 }
 
-/* A parse_*() failure already logged its message; repeat it as a usage error. */
-static int usage_from_parse(void)
-{
-	log_set_quiet(0);
-	return cli_usage_error("%s", log_last_error());
-}
+/* getopt value of the long-only --delay (-d is --duration here) */
+enum { OPT_DELAY = 0x100 };
 
 /* Returns -1 to go on, or the exit code for main(). */
 static int parse_args(int argc, char **argv, struct inf_cfg *cfg)
 {
 	static const struct option opts[] = {
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "delay", required_argument, NULL, OPT_DELAY },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "duty", required_argument, NULL, 'D' },
 		{ "period", required_argument, NULL, 'p' },
@@ -88,72 +89,61 @@ static int parse_args(int argc, char **argv, struct inf_cfg *cfg)
 	int c;
 
 	*cfg = (struct inf_cfg){
-		.cpu = -1, .duration_ns = 0, .duty_pct = 100.0,
+		.cpu = -1, .delay_ns = 0, .duration_ns = 0, .duty_pct = 100.0,
 		.period_ns = 100 * NS_PER_MS, .nice = 0, .set_nice = 0,
 	};
 	opterr = 0;
-	/* parse_*() log their own error; keep it quiet and say it once below */
-	log_set_quiet(1);
 	while ((c = getopt_long(argc, argv, ":c:d:D:p:n:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (parse_i64("--cpu", optarg, 0, CPU_SETSIZE - 1, &v))
-				return usage_from_parse();
+				return cli_usage_hint();
 			cfg->cpu = (int)v;
+			break;
+		case OPT_DELAY:
+			if (parse_duration_ns("--delay", optarg, 0, MAX_DURATION_NS, &cfg->delay_ns))
+				return cli_usage_hint();
 			break;
 		case 'd':
 			if (parse_duration_ns("--duration", optarg, NS_PER_US, MAX_DURATION_NS,
 					      &cfg->duration_ns))
-				return usage_from_parse();
+				return cli_usage_hint();
 			break;
 		case 'D':
 			if (parse_pct("--duty", optarg, &cfg->duty_pct))
-				return usage_from_parse();
-			if (!(cfg->duty_pct > 0.0)) {
-				log_set_quiet(0);
+				return cli_usage_hint();
+			if (!(cfg->duty_pct > 0.0))
 				return cli_usage_error("--duty: '%s' must be above 0%%", optarg);
-			}
 			break;
 		case 'p':
 			if (parse_duration_ns("--period", optarg, 100 * NS_PER_US, 60 * NS_PER_SEC,
 					      &cfg->period_ns))
-				return usage_from_parse();
+				return cli_usage_hint();
 			break;
 		case 'n':
 			if (parse_i64("--nice", optarg, -20, 19, &v))
-				return usage_from_parse();
+				return cli_usage_hint();
 			cfg->nice = (int)v;
 			cfg->set_nice = 1;
 			break;
 		case 'h':
-			log_set_quiet(0);
 			usage(stdout);
 			return EXIT_OK;
 		case 'V':
-			log_set_quiet(0);
 			cli_print_version(log_tool());
 			return EXIT_OK;
-		case ':':
-			log_set_quiet(0);
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			log_set_quiet(0);
-			if (optopt)
-				return cli_usage_error("unknown option '-%c'", optopt);
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(c, argv);
 		}
 	}
-	if (optind < argc) {
-		log_set_quiet(0);
-		return cli_usage_error("unexpected argument '%s'", argv[optind]);
-	}
+	if (cli_no_operands(argc, argv))
+		return EXIT_USAGE;
 	if (cfg->cpu >= 0) {
 		CPU_ZERO(&set);
 		CPU_SET(cfg->cpu, &set);
 		if (cpulist_check_online("--cpu", &set, NULL))
-			return usage_from_parse();
+			return cli_usage_hint();
 	}
-	log_set_quiet(0);
 	return -1;
 }
 
@@ -191,24 +181,23 @@ static int64_t spin_until(int64_t deadline_ns, uint64_t *state)
 }
 
 /*
- * The duty cycle on a fixed grid of periods from @start: busy from each
- * period's start for busy_ns, asleep to the next period's start. A period we
- * fell behind on (preempted, stopped) is skipped, not made up for: the
- * neighbour keeps its rate, it does not burst.
+ * The duty cycle on a fixed grid of periods from @start (CLOCK_MONOTONIC
+ * ns): busy from each period's start for busy_ns, asleep to the next
+ * period's start. A period we fell behind on (preempted, stopped) is
+ * skipped, not made up for: the neighbour keeps its rate, it does not burst.
  */
-static void run_loop(const struct inf_cfg *cfg, struct inf_stats *st)
+static void run_loop(const struct inf_cfg *cfg, int64_t start, struct inf_stats *st)
 {
 	int64_t period = cfg->period_ns;
 	int64_t busy = (int64_t)((double)period * cfg->duty_pct / 100.0 + 0.5);
-	int64_t start, end, cpu0, k, now;
+	int64_t end, cpu0, k, now;
 	uint64_t state = 0x9e3779b97f4a7c15ULL;
 
 	if (busy > period)
 		busy = period;
 	cpu0 = cpu_time_ns();
-	start = mono_ns();
 	end = cfg->duration_ns ? start + cfg->duration_ns : INT64_MAX;
-	now = start;
+	now = mono_ns();
 	for (k = 0; !cli_stop_requested(); k++) {
 		int64_t pstart = start + k * period;
 		int64_t busy_end = pstart + busy < end ? pstart + busy : end;
@@ -243,9 +232,11 @@ int main(int argc, char **argv)
 {
 	struct inf_cfg cfg;
 	struct inf_stats st = { 0 };
+	int64_t begin, start;
 	double el;
 	int rc;
 
+	begin = mono_ns();              /* --delay counts from here */
 	log_init(argv[0]);
 	rc = parse_args(argc, argv, &cfg);
 	if (rc >= 0)
@@ -264,7 +255,26 @@ int main(int argc, char **argv)
 	if (cfg.set_nice && setpriority(PRIO_PROCESS, 0, cfg.nice))
 		return log_err(EXIT_FAIL, "setpriority(nice %d): %s", cfg.nice, strerror(errno));
 
-	run_loop(&cfg, &st);
+	/*
+	 * The delay sleeps to an absolute deadline: it ends when it was meant
+	 * to however long the setup took, and a signal that wakes the sleep
+	 * (EINTR) does not restart it from scratch.
+	 */
+	if (cfg.delay_ns) {
+		start = begin + cfg.delay_ns;
+		for (;;) {
+			if (cli_stop_requested()) {
+				log_info("stopped by signal %d during --delay: did not run",
+					 cli_stop_requested());
+				return EXIT_OK;
+			}
+			if (sleep_until_ns(start) == 0)
+				break;
+		}
+	} else {
+		start = mono_ns();
+	}
+	run_loop(&cfg, start, &st);
 
 	el = st.elapsed_ns > 0 ? (double)st.elapsed_ns : 1.0;
 	log_info("ran %.3f ms%s: busy %.1f%% of the time (target %.1f%%), got %.1f%% CPU",

@@ -43,6 +43,8 @@ struct sched_cfg {
 	int64_t units;
 	int64_t unit_work_ns;
 	int64_t delay_ns;
+	int64_t t0_ns;                  /* --t0: the CSV's time origin */
+	int has_t0;
 	const char *out;
 	int verbose;
 };
@@ -82,23 +84,25 @@ static void usage(FILE *f)
 		"  -d, --delay DUR       wait DUR after the common start before working\n"
 		"                        (default 0)\n"
 		"  -o, --out FILE        write the CSV to FILE (default: stdout)\n"
+		"      --t0 NS           measure t_ns from the CLOCK_MONOTONIC instant NS\n"
+		"                        (e.g. from host-facts --monotonic-ns) instead of\n"
+		"                        from the common start, to share one time axis\n"
+		"                        with other tools; at most 1 minute ahead\n"
 		"  -v, --verbose         report calibration and timing details on stderr\n"
 		"  -h, --help            show this help and exit\n"
 		"  -V, --version         show the version and exit\n"
 		"\n"
-		"CSV columns: proc,unit,t_ns,progress_pct (t_ns from the common start).\n"
+		"CSV columns: proc,unit,t_ns,progress_pct (t_ns from the common start,\n"
+		"or from --t0 when given). The summary on stderr counts from the common\n"
+		"start either way.\n"
 		"Durations take a unit: 250ns, 10us, 2ms, 1.5s.\n"
 		"Exit status: 0 ok, 1 failure or interrupted (partial CSV written),\n"
 		"2 usage error.\n",
 		MAX_PROCS, MAX_UNITS);
 }
 
-/* A parse_*() failure already logged its message; repeat it as a usage error. */
-static int usage_from_parse(void)
-{
-	log_set_quiet(0);
-	return cli_usage_error("%s", log_last_error());
-}
+/* getopt value of the long-only --t0 */
+enum { OPT_T0 = 0x100 };
 
 /* Returns -1 to go on, or the exit code for main(). */
 static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
@@ -110,6 +114,7 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 		{ "unit-work", required_argument, NULL, 'w' },
 		{ "delay", required_argument, NULL, 'd' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "t0", required_argument, NULL, OPT_T0 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -121,79 +126,67 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 
 	*cfg = (struct sched_cfg){
 		.procs = 2, .cpu = 0, .units = 100, .unit_work_ns = NS_PER_MS,
-		.delay_ns = 0, .out = "-", .verbose = 0,
+		.delay_ns = 0, .t0_ns = 0, .has_t0 = 0, .out = "-", .verbose = 0,
 	};
 	opterr = 0;
-	/* parse_*() log their own error; keep it quiet and say it once below */
-	log_set_quiet(1);
 	while ((c = getopt_long(argc, argv, ":p:c:n:w:d:o:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_i64("--procs", optarg, 1, MAX_PROCS, &v))
-				return usage_from_parse();
+				return cli_usage_hint();
 			cfg->procs = (int)v;
 			break;
 		case 'c':
 			if (parse_i64("--cpu", optarg, 0, CPU_SETSIZE - 1, &v))
-				return usage_from_parse();
+				return cli_usage_hint();
 			cfg->cpu = (int)v;
 			break;
 		case 'n':
 			if (parse_i64("--units", optarg, 1, MAX_UNITS, &cfg->units))
-				return usage_from_parse();
+				return cli_usage_hint();
 			break;
 		case 'w':
 			if (parse_duration_ns("--unit-work", optarg, NS_PER_US, 10 * NS_PER_SEC,
 					      &cfg->unit_work_ns))
-				return usage_from_parse();
+				return cli_usage_hint();
 			break;
 		case 'd':
 			if (parse_duration_ns("--delay", optarg, 0, 3600 * NS_PER_SEC,
 					      &cfg->delay_ns))
-				return usage_from_parse();
+				return cli_usage_hint();
 			break;
 		case 'o':
-			if (!*optarg) {
-				log_set_quiet(0);
+			if (!*optarg)
 				return cli_usage_error("--out: empty file name");
-			}
 			cfg->out = optarg;
+			break;
+		case OPT_T0:
+			if (cli_parse_t0(optarg, &cfg->t0_ns))
+				return EXIT_USAGE;
+			cfg->has_t0 = 1;
 			break;
 		case 'v':
 			cfg->verbose = 1;
 			break;
 		case 'h':
-			log_set_quiet(0);
 			usage(stdout);
 			return EXIT_OK;
 		case 'V':
-			log_set_quiet(0);
 			cli_print_version(log_tool());
 			return EXIT_OK;
-		case ':':
-			log_set_quiet(0);
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			log_set_quiet(0);
-			if (optopt)
-				return cli_usage_error("unknown option '-%c'", optopt);
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(c, argv);
 		}
 	}
-	if (optind < argc) {
-		log_set_quiet(0);
-		return cli_usage_error("unexpected argument '%s'", argv[optind]);
-	}
-	if ((int64_t)cfg->procs * cfg->units > MAX_STAMPS) {
-		log_set_quiet(0);
+	if (cli_no_operands(argc, argv))
+		return EXIT_USAGE;
+	if ((int64_t)cfg->procs * cfg->units > MAX_STAMPS)
 		return cli_usage_error("--procs %d x --units %lld is more than %lld stamps in total",
 				       cfg->procs, (long long)cfg->units, MAX_STAMPS);
-	}
 	CPU_ZERO(&set);
 	CPU_SET(cfg->cpu, &set);
 	if (cpulist_check_online("--cpu", &set, NULL))
-		return usage_from_parse();
-	log_set_quiet(0);
+		return cli_usage_hint();
 	return -1;
 }
 
@@ -408,9 +401,12 @@ static struct csvw *open_csv(const struct sched_cfg *cfg)
 	return csvw_open(cfg->out, cols, 4);
 }
 
-/* Write the measured rows and commit; @w is consumed either way. */
+/*
+ * Write the measured rows, t_ns relative to @origin_ns, and commit; @w is
+ * consumed either way.
+ */
 static int write_csv(struct csvw *w, const struct sched_cfg *cfg, const struct shared *sh,
-		     int64_t t0, const int64_t *done)
+		     int64_t origin_ns, const int64_t *done)
 {
 	int64_t u, digits = 1, x;
 	int p, decimals, rc = 0;
@@ -425,7 +421,7 @@ static int write_csv(struct csvw *w, const struct sched_cfg *cfg, const struct s
 		for (u = 0; u < done[p] && !rc; u++) {
 			rc = csvw_i64(w, p);
 			rc = rc ? rc : csvw_i64(w, u);
-			rc = rc ? rc : csvw_i64(w, row[u] - t0);
+			rc = rc ? rc : csvw_i64(w, row[u] - origin_ns);
 			rc = rc ? rc : csvw_f(w, 100.0 * (double)(u + 1) / (double)cfg->units,
 					      decimals);
 			rc = rc ? rc : csvw_end_row(w);
@@ -600,7 +596,8 @@ int main(int argc, char **argv)
 	for (p = 0; p < cfg.procs; p++)
 		done[p] = nready == cfg.procs ?
 			stamps_done(sh->stamps + (int64_t)p * cfg.units, cfg.units) : 0;
-	rc = write_csv(csv, &cfg, sh, t0, done);
+	/* --t0 moves only the CSV's origin: the work still starts at t0 */
+	rc = write_csv(csv, &cfg, sh, cfg.has_t0 ? cfg.t0_ns : t0, done);
 	csv = NULL;
 	if (rc)
 		goto out;

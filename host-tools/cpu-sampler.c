@@ -83,7 +83,8 @@ static void usage(void)
 	       "percentages 0). seq counts deadlines from the first sample (seq 0, no\n"
 	       "row): a gap means intervals skipped after a deadline overrun, which is\n"
 	       "reported on stderr. t_ns is CLOCK_MONOTONIC relative to the first\n"
-	       "sample. A CPU absent from /proc/stat (offline) has no rows meanwhile.\n"
+	       "sample, or to --t0 when given. A CPU absent from /proc/stat (offline)\n"
+	       "has no rows meanwhile.\n"
 	       "SIGINT/SIGTERM end the run; what was measured is written, exit 0.\n");
 }
 
@@ -131,16 +132,12 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 		case 'V':
 			cli_print_version("cpu-sampler");
 			return EXIT_OK;
-		case ':':
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return cli_usage_error("unknown option '-%c'", optopt);
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(opt, argv);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (cli_no_operands(argc, argv))
+		return EXIT_USAGE;
 	rc = sampleloop_opts_finish(&cfg->loop);
 	if (rc)
 		return rc;
@@ -149,16 +146,14 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 		cfg->cpus_all = 1;
 	} else if (cpus_arg) {
 		cfg->cpus_given = 1;
-		log_set_quiet(1);
 		rc = parse_cpulist("--cpus", cpus_arg, &cfg->cpus);
 		if (!rc)
 			rc = cpulist_check_online("--cpus", &cfg->cpus, cfg->loop.root);
-		log_set_quiet(0);
 		/* Not online is a usage error; an unreadable online list is not. */
 		if (rc == -EINVAL || rc == -ERANGE)
-			return cli_usage_error("%s", log_last_error());
+			return cli_usage_hint();
 		if (rc)
-			return log_err(EXIT_FAIL, "%s", log_last_error());
+			return EXIT_FAIL;
 	}
 	return -1;
 }

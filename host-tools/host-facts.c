@@ -1,7 +1,9 @@
 /*
  * host-facts: print what stealscope knows about this host (kernel, CPU
  * model, online CPUs, KVM module, whether /dev/kvm opens and why not), as
- * readable lines or as the JSON object that meta.json carries.
+ * readable lines or as the JSON object that meta.json carries. With
+ * --monotonic-ns it prints CLOCK_MONOTONIC instead, so that a shell script
+ * can hand the tools it starts one common --t0.
  *
  * It only reports: it never loads modules, never changes permissions and
  * never keeps /dev/kvm open (common/hostinfo.c probes and closes it). An
@@ -11,6 +13,7 @@
 #include "common/hostinfo.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +24,7 @@
 struct hf_config {
 	const char *root;              /* "" for the real system */
 	int json;
+	int monotonic_ns;              /* --monotonic-ns: print the clock and stop */
 };
 
 static void usage(void)
@@ -32,6 +36,9 @@ static void usage(void)
 	       "  -r, --root DIR   read proc/, sys/ and dev/ under DIR (test fixtures;\n"
 	       "                   the kernel line always describes the running kernel)\n"
 	       "  -j, --json       print one JSON object {\"host\": {...}} instead\n"
+	       "  -m, --monotonic-ns\n"
+	       "                   print CLOCK_MONOTONIC now in ns and exit (a common\n"
+	       "                   --t0 for tools a script starts together)\n"
 	       "  -h, --help       show this help and exit\n"
 	       "  -V, --version    show the version and exit\n");
 }
@@ -42,6 +49,7 @@ static int parse_args(int argc, char **argv, struct hf_config *cfg)
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "monotonic-ns", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -51,8 +59,9 @@ static int parse_args(int argc, char **argv, struct hf_config *cfg)
 
 	cfg->root = "";
 	cfg->json = 0;
+	cfg->monotonic_ns = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":r:jhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":r:jmhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			cfg->root = optarg;
@@ -60,22 +69,21 @@ static int parse_args(int argc, char **argv, struct hf_config *cfg)
 		case 'j':
 			cfg->json = 1;
 			break;
+		case 'm':
+			cfg->monotonic_ns = 1;
+			break;
 		case 'h':
 			usage();
 			return EXIT_OK;
 		case 'V':
 			cli_print_version("host-facts");
 			return EXIT_OK;
-		case ':':
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return cli_usage_error("unknown option '-%c'", optopt);
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(opt, argv);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (cli_no_operands(argc, argv))
+		return EXIT_USAGE;
 	if (cfg->root[0]) {
 		if (stat(cfg->root, &sb))
 			return cli_usage_error("--root %s: %s", cfg->root, strerror(errno));
@@ -119,6 +127,12 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &cfg);
 	if (rc >= 0)
 		return rc;
+	if (cfg.monotonic_ns) {
+		printf("%lld\n", (long long)mono_ns());
+		if (fflush(stdout) || ferror(stdout))
+			return log_err(EXIT_FAIL, "write stdout: %s", strerror(errno));
+		return EXIT_OK;
+	}
 	if (hostinfo_gather(cfg.root, &h))
 		return EXIT_FAIL;
 	if (cfg.json) {

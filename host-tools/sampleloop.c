@@ -38,37 +38,23 @@ void sampleloop_opts_init(struct sampleloop_opts *o)
 	o->out = "-";
 }
 
-/*
- * The parse functions log their own message; run them quietly and let
- * cli_usage_error() print that message once, with the --help hint.
- */
-static int usage_from_parse(int rc)
+/* The parse functions have logged their message: add only the hint. */
+static int usage_hint_if(int rc)
 {
-	log_set_quiet(0);
-	if (rc)
-		return cli_usage_error("%s", log_last_error());
-	return 0;
+	return rc ? cli_usage_hint() : 0;
 }
 
 int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg)
 {
-	int rc;
-
 	switch (opt) {
 	case 'i':
-		log_set_quiet(1);
-		rc = parse_duration_ns("--interval", arg, INTERVAL_MIN_NS, INTERVAL_MAX_NS,
-				       &o->interval_ns);
-		return usage_from_parse(rc);
+		return usage_hint_if(parse_duration_ns("--interval", arg, INTERVAL_MIN_NS,
+						       INTERVAL_MAX_NS, &o->interval_ns));
 	case 'd':
-		log_set_quiet(1);
-		rc = parse_duration_ns("--duration", arg, INTERVAL_MIN_NS, DURATION_MAX_NS,
-				       &o->duration_ns);
-		return usage_from_parse(rc);
+		return usage_hint_if(parse_duration_ns("--duration", arg, INTERVAL_MIN_NS,
+						       DURATION_MAX_NS, &o->duration_ns));
 	case 'n':
-		log_set_quiet(1);
-		rc = parse_i64("--count", arg, 1, COUNT_MAX, &o->count);
-		return usage_from_parse(rc);
+		return usage_hint_if(parse_i64("--count", arg, 1, COUNT_MAX, &o->count));
 	case 'r':
 		o->root = arg;
 		return 0;
@@ -76,6 +62,11 @@ int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg)
 		if (!*arg)
 			return cli_usage_error("--out: empty file name");
 		o->out = arg;
+		return 0;
+	case SAMPLELOOP_OPT_T0:
+		if (cli_parse_t0(arg, &o->t0_ns))
+			return EXIT_USAGE;
+		o->has_t0 = 1;
 		return 0;
 	default:
 		return 1;
@@ -215,7 +206,7 @@ int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 		if (rc)
 			break;
 		if (st->samples == 0)
-			t0 = before + (after - before) / 2;
+			t0 = o->has_t0 ? o->t0_ns : before + (after - before) / 2;
 		recs[n].seq = k;
 		recs[n].t_ns = before + (after - before) / 2 - t0;
 		n++;

@@ -24,17 +24,25 @@ struct sampleloop_opts {
 	int64_t count;                 /* intervals; 0: not given */
 	const char *root;              /* "" for the real /proc and /sys */
 	const char *out;               /* "-" for stdout */
+	int64_t t0_ns;                 /* --t0: CLOCK_MONOTONIC origin of t_ns */
+	int has_t0;                    /* 0: t_ns counts from the first sample */
 	int64_t nintervals;            /* from sampleloop_opts_finish(); 0: until stopped */
 };
 
-/* getopt_long entries and short letters of the shared options. */
+/*
+ * getopt_long entries and short letters of the shared options. --t0 has no
+ * letter; its getopt value is SAMPLELOOP_OPT_T0 (the tools' own long-only
+ * options take values above it).
+ */
+#define SAMPLELOOP_OPT_T0 0x100
 #define SAMPLELOOP_SHORTOPTS "i:d:n:r:o:"
 #define SAMPLELOOP_LONGOPTS                                   \
 	{ "interval", required_argument, NULL, 'i' },         \
 	{ "duration", required_argument, NULL, 'd' },         \
 	{ "count", required_argument, NULL, 'n' },            \
 	{ "root", required_argument, NULL, 'r' },             \
-	{ "out", required_argument, NULL, 'o' }
+	{ "out", required_argument, NULL, 'o' },               \
+	{ "t0", required_argument, NULL, SAMPLELOOP_OPT_T0 }
 
 /* Usage lines for the shared options, for the tools' --help. */
 #define SAMPLELOOP_HELP                                                               \
@@ -44,14 +52,17 @@ struct sampleloop_opts {
 	"  -n, --count N        sample N intervals (N+1 samples); without --count\n"  \
 	"                       or --duration: until SIGINT/SIGTERM\n"                \
 	"  -r, --root DIR       read proc/ and sys/ under DIR (test fixtures)\n"      \
-	"  -o, --out FILE       write to FILE atomically (default: stdout)\n"
+	"  -o, --out FILE       write to FILE atomically (default: stdout)\n"        \
+	"      --t0 NS          t_ns counts from the CLOCK_MONOTONIC instant NS\n"    \
+	"                       (e.g. from host-facts --monotonic-ns) instead of\n"  \
+	"                       from the first sample; at most 1 minute ahead\n"
 
 void sampleloop_opts_init(struct sampleloop_opts *o);
 
 /*
  * Handle getopt result @opt with argument @arg if it is a shared option.
  * Returns 0 when handled, 1 when @opt is not a shared option, EXIT_USAGE
- * (the message already printed) when the value is bad.
+ * (the message and the --help hint already printed) when the value is bad.
  */
 int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg);
 
@@ -65,7 +76,8 @@ int sampleloop_opts_finish(struct sampleloop_opts *o);
 /* One stored sample as the renderer sees it. */
 struct sampleloop_rec {
 	int64_t seq;                   /* deadline index k: a gap is a skipped interval */
-	int64_t t_ns;                  /* monotonic stamp relative to the first sample */
+	int64_t t_ns;                  /* monotonic stamp relative to the first sample
+					  or to --t0 */
 	void *data;                    /* the sampler's slot_bytes */
 };
 

@@ -36,6 +36,7 @@ struct vs_thread {
 	pid_t tid;
 	int fd;                        /* its schedstat, -1 once gone */
 	int gone;                      /* a read failed: exited (ESRCH) or unreadable */
+	int gone_rc;                   /* that read's -errno, reported by vs_emit() */
 	int warned;
 };
 
@@ -68,7 +69,8 @@ static void usage(void)
 	       "as in schedstat), run_pct,delay_pct (of wall time over the interval\n"
 	       "ending at t_ns). seq counts deadlines from the first sample (seq 0, no\n"
 	       "row): a gap means intervals skipped after a deadline overrun, reported\n"
-	       "on stderr. A thread that exits is reported once and its rows end;\n"
+	       "on stderr. t_ns is CLOCK_MONOTONIC relative to the first sample, or to\n"
+	       "--t0 when given. A thread that exits is reported once and its rows end;\n"
 	       "when every thread has exited the run ends. SIGINT/SIGTERM end the run;\n"
 	       "what was measured is written, exit 0.\n");
 }
@@ -99,17 +101,13 @@ static int parse_tids(struct vs_config *cfg, const char *arg)
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		char tok[32];
 		int64_t v;
-		int rc;
 
 		if (len >= sizeof(tok))
 			return cli_usage_error("--tid: '%.*s' is not a thread id", (int)len, p);
 		memcpy(tok, p, len);
 		tok[len] = '\0';
-		log_set_quiet(1);
-		rc = parse_i64("--tid", tok, 1, INT_MAX, &v);
-		log_set_quiet(0);
-		if (rc)
-			return cli_usage_error("%s", log_last_error());
+		if (parse_i64("--tid", tok, 1, INT_MAX, &v))
+			return cli_usage_hint();
 		if (add_tid(cfg, (pid_t)v))
 			return EXIT_FAIL;
 		if (!comma)
@@ -148,11 +146,8 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
 				return rc;
 			break;
 		case 'p':
-			log_set_quiet(1);
-			rc = parse_i64("--pid", optarg, 1, INT_MAX, &v);
-			log_set_quiet(0);
-			if (rc)
-				return cli_usage_error("%s", log_last_error());
+			if (parse_i64("--pid", optarg, 1, INT_MAX, &v))
+				return cli_usage_hint();
 			cfg->pid = (pid_t)v;
 			break;
 		case 'h':
@@ -161,16 +156,12 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
 		case 'V':
 			cli_print_version("vcpu-sampler");
 			return EXIT_OK;
-		case ':':
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return cli_usage_error("unknown option '-%c'", optopt);
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(opt, argv);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (cli_no_operands(argc, argv))
+		return EXIT_USAGE;
 	if (!cfg->pid && !cfg->ntids)
 		return cli_usage_error("say which threads: --tid TID[,TID...] or --pid PID");
 	if (cfg->pid && cfg->ntids)
@@ -186,8 +177,9 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
  */
 static pid_t tgid_of(const char *root, pid_t tid)
 {
-	char path[PATH_MAX], line[256];
+	char path[PATH_MAX], what[PATH_MAX + 16], line[256];
 	pid_t tgid = -EINVAL;
+	int rc = 0;
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/proc/%d/status", root, (int)tid);
@@ -208,15 +200,18 @@ static pid_t tgid_of(const char *root, pid_t tid)
 		nl = strchr(p, '\n');
 		if (nl)
 			*nl = '\0';
-		log_set_quiet(1);
-		if (!parse_i64("Tgid", p, 1, INT_MAX, &v))
+		/* a bad value is logged by parse_i64(), named after the file */
+		snprintf(what, sizeof(what), "%s: Tgid", path);
+		rc = parse_i64(what, p, 1, INT_MAX, &v);
+		if (!rc)
 			tgid = (pid_t)v;
-		log_set_quiet(0);
 		break;
 	}
 	fclose(fp);
+	if (rc)
+		return rc;
 	if (tgid < 0)
-		return log_err(-EINVAL, "%s: no valid Tgid line", path);
+		return log_err(-EINVAL, "%s: no Tgid line", path);
 	return tgid;
 }
 
@@ -248,15 +243,12 @@ static int list_threads(struct vs_config *cfg, const char *root, pid_t pid)
 	while ((de = readdir(d))) {
 		int64_t v;
 
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+		/* ".", ".."; every other entry is a thread id, else /proc is not /proc */
+		if (de->d_name[0] == '.')
 			continue;
-		log_set_quiet(1);
-		rc = parse_i64("task", de->d_name, 1, INT_MAX, &v);
-		log_set_quiet(0);
-		if (rc) {
-			rc = 0;
-			continue;
-		}
+		rc = parse_i64(path, de->d_name, 1, INT_MAX, &v);
+		if (rc)
+			break;
 		rc = add_tid(cfg, (pid_t)v);
 		if (rc)
 			break;
@@ -312,7 +304,13 @@ static int vs_read(void *arg, void *slot)
 	struct vs_entry *e = slot;
 	size_t i, alive = 0;
 
-	/* An exited thread is expected, not an error: keep its read quiet. */
+	/*
+	 * A thread exiting mid-run is expected, not an error, but
+	 * schedstat_read_fd() logs every failure (ESRCH once the thread is
+	 * gone). Silence it for the reads: nothing may be printed in the
+	 * timing-critical part anyway. The failure is kept in gone_rc and
+	 * reported once, as a warning, by vs_emit() outside of it.
+	 */
 	log_set_quiet(1);
 	for (i = 0; i < ctx->n; i++) {
 		struct vs_thread *t = &ctx->th[i];
@@ -320,7 +318,8 @@ static int vs_read(void *arg, void *slot)
 		e[i].present = 0;
 		if (t->gone)
 			continue;
-		if (schedstat_read_fd(t->fd, &e[i].s)) {
+		t->gone_rc = schedstat_read_fd(t->fd, &e[i].s);
+		if (t->gone_rc) {
 			t->gone = 1;
 			continue;
 		}
@@ -342,9 +341,17 @@ static int vs_emit(void *arg, const struct sampleloop_rec *prev,
 
 	for (i = 0; i < ctx->n; i++) {
 		if (!ce[i].present) {
-			if (!ctx->th[i].warned)
+			const struct vs_thread *t = &ctx->th[i];
+
+			if (t->warned)
+				continue;
+			if (t->gone_rc == -ESRCH || t->gone_rc == -ENOENT)
 				log_warn("thread %d exited after seq %lld; sampling the others",
-					 (int)ctx->th[i].tid, (long long)prev->seq);
+					 (int)t->tid, (long long)prev->seq);
+			else
+				log_warn("thread %d: schedstat unreadable after seq %lld (%s); "
+					 "sampling the others", (int)t->tid, (long long)prev->seq,
+					 strerror(-t->gone_rc));
 			ctx->th[i].warned = 1;
 			continue;
 		}

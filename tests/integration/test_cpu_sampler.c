@@ -382,6 +382,9 @@ static void test_cpu_sampler_bad_inputs(void **state)
 		{ { "--count", "2", "--duration", "1s" }, "--duration" },
 		{ { "--no-such-option" }, "--no-such-option" },
 		{ { "extra" }, "extra" },
+		{ { "--t0", "later" }, "--t0" },
+		{ { "--t0", "-1" }, "negative" },
+		{ { "--t0" }, "option '--t0' needs a value" },
 	};
 	size_t i;
 
@@ -394,8 +397,44 @@ static void test_cpu_sampler_bad_inputs(void **state)
 		    !strstr(r.err, "cpu-sampler: error: "))
 			fail_msg("case %zu (%s): exit %d, stderr '%s'", i, cases[i].args[0],
 				 r.status, r.err);
+		/* said once, then the hint once */
+		if (count_substr(r.err, "cpu-sampler: error: ") != 1 ||
+		    count_substr(r.err, "Try 'cpu-sampler --help'") != 1)
+			fail_msg("case %zu (%s): stderr '%s'", i, cases[i].args[0], r.err);
 		run_free(&r);
 	}
+}
+
+/* --t0 taken 300 ms before the run: every row's t_ns counts from it. */
+static void test_cpu_sampler_t0_is_the_time_origin(void **state)
+{
+	const char *args[] = { "--root", STATIC_ROOT, "--interval", "20ms", "--count", "2",
+			       "--t0", NULL, "--out", NULL, NULL };
+	char out[PATH_MAX], t0s[32];
+	struct timespec ts;
+	struct csv_table t;
+	struct run r;
+	int64_t t0, first;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - 300LL * 1000000;
+	snprintf(t0s, sizeof(t0s), "%lld", (long long)t0);
+	args[7] = t0s;
+	tmp_file(out, "t0.csv");
+	args[9] = out;
+	run_tool(args, &r, "t0");
+	assert_int_equal(r.status, 0);
+	assert_int_equal(csv_table_load(out, &t), 0);
+	assert_int_equal(t.nrows, 4);
+	first = cell_i64(&t, 0, "t_ns");
+	print_message("first row at %.3f ms after --t0\n", (double)first / 1e6);
+	assert_true(first >= 300LL * 1000000);
+	assert_true(first < (int64_t)RUN_TIMEOUT_MS * 1000000);
+	/* the second interval still ends about 20 ms after the first */
+	assert_true(cell_i64(&t, 2, "t_ns") >= first + 15LL * 1000000);
+	csv_table_free(&t);
+	run_free(&r);
 }
 
 static void test_cpu_sampler_missing_proc_stat_fails(void **state)
@@ -515,6 +554,7 @@ static void test_cpu_sampler_help_and_version(void **state)
 	text = slurp(r.out_path);
 	assert_non_null(strstr(text, "Usage: cpu-sampler"));
 	assert_non_null(strstr(text, "--interval"));
+	assert_non_null(strstr(text, "--t0 NS"));
 	assert_string_equal(r.err, "");
 	free(text);
 	run_free(&r);
@@ -535,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_sampler_cpus_all_adds_aggregate_row),
 		cmocka_unit_test(test_cpu_sampler_table_format),
 		cmocka_unit_test(test_cpu_sampler_bad_inputs),
+		cmocka_unit_test(test_cpu_sampler_t0_is_the_time_origin),
 		cmocka_unit_test(test_cpu_sampler_missing_proc_stat_fails),
 		cmocka_unit_test(test_cpu_sampler_sigint_writes_what_was_measured),
 		cmocka_unit_test(test_cpu_sampler_hotplug_skips_absent_cpu),

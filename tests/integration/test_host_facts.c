@@ -234,6 +234,40 @@ static void test_host_facts_bad_inputs(void **state)
 	}
 }
 
+static int64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One line, one number: CLOCK_MONOTONIC read between our two readings. */
+static void test_host_facts_monotonic_ns(void **state)
+{
+	const char *args[] = { "--monotonic-ns", NULL };
+	int64_t before, after;
+	long long v;
+	char *end;
+	struct run r;
+
+	(void)state;
+	before = mono_now_ns();
+	run_tool(args, &r);
+	after = mono_now_ns();
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	errno = 0;
+	v = strtoll(r.out, &end, 10);
+	assert_int_equal(errno, 0);
+	assert_true(end != r.out);
+	assert_string_equal(end, "\n");
+	if (v < before || v > after)
+		fail_msg("--monotonic-ns printed %lld, not within [%lld, %lld]", v,
+			 (long long)before, (long long)after);
+	run_free(&r);
+}
+
 static void test_host_facts_help_and_version(void **state)
 {
 	const char *help[] = { "--help", NULL }, *version[] = { "--version", NULL };
@@ -244,6 +278,7 @@ static void test_host_facts_help_and_version(void **state)
 	assert_int_equal(r.status, 0);
 	assert_contains(r.out, "Usage: host-facts");
 	assert_contains(r.out, "--json");
+	assert_contains(r.out, "--monotonic-ns");
 	run_free(&r);
 
 	run_tool(version, &r);
@@ -260,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_host_facts_lines_name_every_fact),
 		cmocka_unit_test(test_host_facts_real_host),
 		cmocka_unit_test(test_host_facts_bad_inputs),
+		cmocka_unit_test(test_host_facts_monotonic_ns),
 		cmocka_unit_test(test_host_facts_help_and_version),
 	};
 

@@ -232,6 +232,45 @@ static void test_inf_loop_full_duty_is_busy(void **state)
 	tool_run_free(&r);
 }
 
+/*
+ * --delay sleeps before the work: the whole run takes the delay plus the
+ * duration, but the CPU time is only the duration's (it did not spin while
+ * waiting). Loose bounds: they catch a delay that is skipped or spun.
+ */
+static void test_inf_loop_delay_sleeps_first(void **state)
+{
+	char *argv[] = { INF_LOOP, "--delay", "300ms", "--duration", "100ms", NULL };
+	struct tool_run r;
+
+	(void)state;
+	run_tool(argv, -1, RUN_TIMEOUT_MS, &r);
+	if (r.exit_code != 0)
+		fail_msg("exit %d (signal %d): %s", r.exit_code, r.term_signal, r.err);
+	print_message("300ms delay + 100ms run took %.1f ms, %.1f ms CPU\n", r.elapsed_ms,
+		      r.cpu_ms);
+	assert_true(r.elapsed_ms >= 380.0);
+	assert_true(r.cpu_ms < 200.0);
+	assert_non_null(strstr(r.err, "inf-loop: info: ran "));
+	tool_run_free(&r);
+}
+
+static void test_inf_loop_sigterm_during_delay(void **state)
+{
+	char *argv[] = { INF_LOOP, "--delay", "10s", NULL };
+	struct tool_run r;
+
+	(void)state;
+	run_tool(argv, 200, RUN_TIMEOUT_MS, &r);
+	if (r.exit_code != 0)
+		fail_msg("exit %d (signal %d): %s", r.exit_code, r.term_signal, r.err);
+	assert_true(r.after_signal_ms >= 0);
+	assert_true(r.after_signal_ms < 1000.0);
+	assert_true(r.cpu_ms < 200.0);
+	assert_non_null(strstr(r.err, "during --delay"));
+	assert_string_equal(r.out, "");
+	tool_run_free(&r);
+}
+
 static void expect_usage_error(const char *opt, const char *val, const char *needle)
 {
 	char *argv[] = { INF_LOOP, (char *)opt, (char *)val, NULL };
@@ -256,6 +295,8 @@ static void test_inf_loop_rejects_bad_options(void **state)
 	expect_usage_error("--nice", "20", "--nice");
 	expect_usage_error("--cpu", "99", "not online");
 	expect_usage_error("--bogus", "1", "--bogus");
+	expect_usage_error("--delay", "5", "--delay");
+	expect_usage_error("--delay", "-1s", "--delay");
 }
 
 static void test_inf_loop_help_and_version(void **state)
@@ -269,6 +310,7 @@ static void test_inf_loop_help_and_version(void **state)
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "Usage: inf-loop"));
 	assert_non_null(strstr(r.out, "--duty"));
+	assert_non_null(strstr(r.out, "--delay DUR"));
 	assert_string_equal(r.err, "");
 	tool_run_free(&r);
 
@@ -286,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_inf_loop_sigterm_while_sleeping),
 		cmocka_unit_test(test_inf_loop_duty_cycle_half_busy),
 		cmocka_unit_test(test_inf_loop_full_duty_is_busy),
+		cmocka_unit_test(test_inf_loop_delay_sleeps_first),
+		cmocka_unit_test(test_inf_loop_sigterm_during_delay),
 		cmocka_unit_test(test_inf_loop_rejects_bad_options),
 		cmocka_unit_test(test_inf_loop_help_and_version),
 	};

@@ -127,6 +127,25 @@ static void tool_run_free(struct tool_run *r)
 	free(r->err);
 }
 
+static int64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static size_t count_substr(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle))) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
 /* Per process of one run: rows seen, completion time. */
 struct load_result {
 	int procs;
@@ -237,7 +256,10 @@ static void test_sched_load_two_procs_share_one_cpu(void **state)
 	assert_true(alone > 150.0);
 }
 
-/* Run with @extra arguments and expect a usage error naming @needle. */
+/*
+ * Run with @opt @val and expect a usage error naming @needle: the error
+ * line exactly once, then the --help hint once, and nothing else.
+ */
 static void expect_usage_error(const char *opt, const char *val, const char *needle)
 {
 	char *argv[] = { SCHED_LOAD, (char *)opt, (char *)val, NULL };
@@ -247,6 +269,10 @@ static void expect_usage_error(const char *opt, const char *val, const char *nee
 	if (r.exit_code != 2 || !strstr(r.err, needle) || !strstr(r.err, "sched-load: error: "))
 		fail_msg("%s %s: exit %d, stderr '%s' (wanted exit 2 naming '%s')", opt, val,
 			 r.exit_code, r.err, needle);
+	if (count_substr(r.err, "sched-load: error: ") != 1 ||
+	    count_substr(r.err, "Try 'sched-load --help' for more information.\n") != 1 ||
+	    count_substr(r.err, "\n") != 2)
+		fail_msg("%s %s: wanted one error line and one hint, stderr '%s'", opt, val, r.err);
 	assert_string_equal(r.out, "");
 	tool_run_free(&r);
 }
@@ -274,6 +300,52 @@ static void test_sched_load_rejects_offline_cpu(void **state)
 	expect_usage_error("--cpu", "99", "not online");
 }
 
+static void test_sched_load_rejects_bad_t0(void **state)
+{
+	char future[32];
+
+	(void)state;
+	snprintf(future, sizeof(future), "%lld",
+		 (long long)(mono_now_ns() + 120LL * 1000000000));
+	expect_usage_error("--t0", "soon", "--t0");
+	expect_usage_error("--t0", "", "--t0");
+	expect_usage_error("--t0", "-1", "negative");
+	expect_usage_error("--t0", future, "future");
+	expect_usage_error("--bogus", "1", "unknown option '--bogus'");
+}
+
+/*
+ * --t0 taken 200 ms before the run: every stamp is measured from it, so
+ * even the first one is at least 200 ms (plus the calibration and start-up
+ * that came after t0), and the work itself still spans about 5 x 1 ms.
+ */
+static void test_sched_load_t0_is_the_time_origin(void **state)
+{
+	char t0s[32];
+	char *argv[] = { SCHED_LOAD, "--procs", "1", "--units", "5", "--unit-work", "1ms",
+			 "--t0", t0s, NULL };
+	int64_t t0 = mono_now_ns() - 200LL * 1000000, first = 0, last = 0;
+	struct csv_table t;
+	struct tool_run r;
+
+	(void)state;
+	snprintf(t0s, sizeof(t0s), "%lld", (long long)t0);
+	run_tool(argv, RUN_TIMEOUT_MS, &r);
+	if (r.exit_code != 0)
+		fail_msg("sched-load --t0 exited %d: %s", r.exit_code, r.err);
+	assert_int_equal(csv_table_parse(r.out, strlen(r.out), &t), 0);
+	assert_int_equal(t.nrows, 5);
+	assert_int_equal(csv_table_i64(&t, 0, 2, &first), 0);
+	assert_int_equal(csv_table_i64(&t, 4, 2, &last), 0);
+	print_message("first stamp at %.3f ms after --t0\n", (double)first / 1e6);
+	assert_true(first >= 200LL * 1000000);
+	/* relative to t0, not an absolute clock reading */
+	assert_true(first < (int64_t)RUN_TIMEOUT_MS * 1000000 + 200LL * 1000000);
+	assert_true(last > first);
+	csv_table_free(&t);
+	tool_run_free(&r);
+}
+
 static void test_sched_load_help(void **state)
 {
 	char *argv[] = { SCHED_LOAD, "--help", NULL };
@@ -284,6 +356,7 @@ static void test_sched_load_help(void **state)
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "Usage: sched-load"));
 	assert_non_null(strstr(r.out, "--unit-work"));
+	assert_non_null(strstr(r.out, "--t0 NS"));
 	assert_string_equal(r.err, "");
 	tool_run_free(&r);
 }
@@ -389,6 +462,8 @@ int main(void)
 		cmocka_unit_test(test_sched_load_rejects_zero_procs),
 		cmocka_unit_test(test_sched_load_rejects_bad_unit),
 		cmocka_unit_test(test_sched_load_rejects_offline_cpu),
+		cmocka_unit_test(test_sched_load_rejects_bad_t0),
+		cmocka_unit_test(test_sched_load_t0_is_the_time_origin),
 		cmocka_unit_test(test_sched_load_help),
 		cmocka_unit_test(test_sched_load_version),
 		cmocka_unit_test(test_sched_load_csv_to_stdout),

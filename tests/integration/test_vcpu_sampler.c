@@ -470,6 +470,7 @@ static void test_vcpu_sampler_bad_inputs(void **state)
 		{ { "--interval", "10ms" }, "--tid" },
 		{ { "--tid", "1", "--pid", "1" }, "exclude" },
 		{ { "--tid", "1", "--interval", "0" }, "--interval" },
+		{ { "--tid", "1", "--t0", "x" }, "--t0" },
 	};
 	size_t i;
 
