@@ -59,13 +59,14 @@ COMMON_LIB  := $(BUILD)/libstealscope.a
 
 # ---- tools: name := sources beyond the library ---------------------------
 
-TOOLS := sched-load inf-loop cpu-sampler vcpu-sampler host-facts
+TOOLS := sched-load inf-loop cpu-sampler vcpu-sampler host-facts plot-progress
 
 sched-load_SRCS   := guest-tools/sched-load.c guest-tools/workunit.c
 inf-loop_SRCS     := guest-tools/inf-loop.c
 cpu-sampler_SRCS  := host-tools/cpu-sampler.c host-tools/sampleloop.c
 vcpu-sampler_SRCS := host-tools/vcpu-sampler.c host-tools/sampleloop.c
 host-facts_SRCS   := host-tools/host-facts.c
+plot-progress_SRCS := plots/plot-progress.c plots/progress.c plots/gnuplot.c
 
 TOOL_BINS := $(TOOLS:%=$(BIN)/%)
 
@@ -78,6 +79,7 @@ TEST_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) \
 test_workunit_SRCS := guest-tools/workunit.c
 test_spec_SRCS := experiments/spec.c
 test_summary_SRCS := experiments/summary.c
+test_plot_SRCS := plots/gnuplot.c plots/progress.c plots/timeseries.c
 
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -DTEST_BINDIR=\"$(abspath $(BIN))\" \
                -DTEST_FIXTURES=\"$(abspath tests/fixtures)\" \
