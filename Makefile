@@ -77,7 +77,7 @@ TEST_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) \
                $(INTEG_TESTS:%=$(BUILD)/tests/integration/%)
 # Extra sources a test links beyond the library.
 test_workunit_SRCS := guest-tools/workunit.c
-test_spec_SRCS := experiments/spec.c
+test_spec_SRCS := experiments/spec.c experiments/policy.c
 test_summary_SRCS := experiments/summary.c
 test_plot_SRCS := plots/gnuplot.c plots/progress.c plots/timeseries.c
 

@@ -9,42 +9,34 @@
  * every raw row remembers its entry, each message points at the line that
  * holds the bad value, whether it sits in [vm] or in [policy NAME].
  *
+ * This file owns the schema (the key tables), the raw table and the builder;
+ * experiments/policy.c does the [policy NAME] part and reaches the schema
+ * only through the lookups of spec-internal.h.
+ *
  * Value errors come from common/parse.c, which logs them with the "what"
  * text built here ("file:line: [vm] pin"); this file then passes the code up
  * without logging again. No machine state is consulted here.
  */
 #include "experiments/spec.h"
+#include "experiments/policy.h"
+#include "experiments/spec-internal.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/timeutil.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SPEC_WHAT_LEN (PATH_MAX + 200)
-#define SPEC_LABEL_LEN 160
-
 /* ---- the schema ----------------------------------------------------------- */
-
-enum spec_section_id { SEC_EXPERIMENT, SEC_VM, SEC_WORKLOAD, SEC_SINGLE_N };
 
 static const char *const spec_single_sections[SEC_SINGLE_N] = {
 	[SEC_EXPERIMENT] = "experiment",
 	[SEC_VM] = "vm",
 	[SEC_WORKLOAD] = "workload",
-};
-
-enum spec_key_id {
-	KEY_EXP_NAME, KEY_EXP_DESCRIPTION, KEY_EXP_BACKEND, KEY_EXP_DURATION, KEY_EXP_REPEAT,
-	KEY_EXP_SAMPLE_INTERVAL,
-	KEY_VM_VCPUS, KEY_VM_PIN, KEY_VM_SLICE, KEY_VM_QUOTA, KEY_VM_WORKLOAD,
-	KEY_WL_TASKS, KEY_WL_UNITS, KEY_WL_UNIT_WORK,
-	KEY_N
 };
 
 static const char *const spec_backends[] = {
@@ -123,10 +115,6 @@ static const struct spec_key spec_keys[KEY_N] = {
 				      1 * MS, NS_PER_US, 1 * SEC, unit_work_ns),
 };
 
-enum spec_ckey_id {
-	CKEY_CPU, CKEY_START, CKEY_DURATION, CKEY_NICE, CKEY_DUTY, CKEY_PERIOD, CKEY_N
-};
-
 /* A key of struct spec_contention: name, kind, default, min, max, field. */
 #define SPEC_CKEY(name, kind, def, min, max, field) \
 	{ name, kind, def, min, max, offsetof(struct spec_contention, field), NULL, 0 }
@@ -144,34 +132,7 @@ static const struct spec_field spec_cfields[CKEY_N] = {
 #undef MS
 #undef SEC
 
-/* ---- raw settings ---------------------------------------------------------- */
-
-/* A value as written, and where: @e NULL means "not given, use the default". */
-struct spec_raw {
-	const struct ini_section *sec;
-	const struct ini_entry *e;
-};
-
-struct spec_raw_contention {
-	const struct ini_section *sec;
-	struct spec_raw key[CKEY_N];
-};
-
-struct spec_raws {
-	const struct ini_section *sec[SEC_SINGLE_N];
-	struct spec_raw key[KEY_N];
-	int n_contention;
-	struct spec_raw_contention contention[SPEC_MAX_CONTENTION];
-	size_t n_policies;
-	const struct ini_section *policy[SPEC_MAX_POLICIES];
-};
-
-struct spec_ctx {
-	const char *fname;
-	/* " (policy 'x')" while resolving a policy, else "": cross checks add it,
-	 * since one of the two values they compare may come from the base. */
-	char suffix[SPEC_NAME_MAX + 16];
-};
+/* ---- messages -------------------------------------------------------------- */
 
 static const char *spec_label(const struct ini_section *sec, char *buf, size_t len)
 {
@@ -326,7 +287,7 @@ static int spec_check_name(const char *what, const char *s)
 	return 0;
 }
 
-static int spec_copy_text(const char *what, const char *s, char *dst, size_t len)
+int spec_copy_text(const char *what, const char *s, char *dst, size_t len)
 {
 	if (strlen(s) >= len)
 		return log_err(-EINVAL, "%s: longer than %zu characters", what, len - 1);
@@ -457,7 +418,7 @@ static int spec_build_contention(const struct spec_ctx *c, const struct spec_raw
 	return 0;
 }
 
-static int spec_build(const struct spec_ctx *c, const struct spec_raws *raw, struct spec *s)
+int spec_build(const struct spec_ctx *c, const struct spec_raws *raw, struct spec *s)
 {
 	const struct spec_raw *interval = &raw->key[KEY_EXP_SAMPLE_INTERVAL];
 	char what[SPEC_WHAT_LEN], a[DURATION_FMT_LEN], b[DURATION_FMT_LEN];
@@ -490,7 +451,7 @@ static int spec_build(const struct spec_ctx *c, const struct spec_raws *raw, str
 
 /* ---- sorting the INI into raw settings ------------------------------------ */
 
-static int spec_single_find(const char *type)
+int spec_single_find(const char *type)
 {
 	int i;
 
@@ -500,7 +461,7 @@ static int spec_single_find(const char *type)
 	return -1;
 }
 
-static int spec_key_find(int section, const char *key)
+int spec_key_find(int section, const char *key)
 {
 	int i;
 
@@ -510,7 +471,12 @@ static int spec_key_find(int section, const char *key)
 	return -1;
 }
 
-static int spec_ckey_find(const char *key)
+int spec_key_policy_ok(int key)
+{
+	return key >= 0 && key < KEY_N && spec_keys[key].policy_ok;
+}
+
+int spec_ckey_find(const char *key)
 {
 	int i;
 
@@ -521,7 +487,7 @@ static int spec_ckey_find(const char *key)
 }
 
 /* "vcpus, pin, slice, quota, workload": the keys of one single section. */
-static const char *spec_keys_of(int section, char *buf, size_t len)
+const char *spec_keys_of(int section, char *buf, size_t len)
 {
 	const char *names[KEY_N];
 	size_t i, n = 0;
@@ -533,7 +499,7 @@ static const char *spec_keys_of(int section, char *buf, size_t len)
 }
 
 /* "cpu, start, duration, nice, duty, period". */
-static const char *spec_cfield_names(char *buf, size_t len)
+const char *spec_cfield_names(char *buf, size_t len)
 {
 	const char *names[CKEY_N];
 	int i;
@@ -548,18 +514,25 @@ static int spec_same_name(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* A second [contention x] or [policy x] with a name already used. */
-static int spec_check_unique(const struct spec_ctx *c, const struct ini_section *sec,
-			     const struct ini_section *const *seen, size_t n)
+int spec_check_instance(const struct spec_ctx *c, const struct ini_section *sec,
+			const struct ini_section *const *seen, size_t n, size_t max)
 {
-	char label[SPEC_LABEL_LEN];
+	char what[SPEC_WHAT_LEN], label[SPEC_LABEL_LEN];
 	size_t i;
+	int rc;
 
+	spec_label(sec, label, sizeof(label));
+	snprintf(what, sizeof(what), "%s:%d: %s", c->fname, sec->line, label);
+	rc = sec->name ? spec_check_name(what, sec->name) : 0;
+	if (rc)
+		return rc;
 	for (i = 0; i < n; i++)
 		if (spec_same_name(seen[i]->name, sec->name))
 			return log_err(-EINVAL, "%s:%d: duplicate section %s (first on line %d)",
-				       c->fname, sec->line, spec_label(sec, label, sizeof(label)),
-				       seen[i]->line);
+				       c->fname, sec->line, label, seen[i]->line);
+	if (n == max)
+		return log_err(-EINVAL, "%s:%d: more than %zu [%s] sections", c->fname, sec->line,
+			       max, sec->type);
 	return 0;
 }
 
@@ -590,15 +563,6 @@ static int spec_collect_single(const struct spec_ctx *c, const struct ini_sectio
 	return 0;
 }
 
-static int spec_collect_named(const struct spec_ctx *c, const struct ini_section *sec)
-{
-	char what[SPEC_WHAT_LEN], label[SPEC_LABEL_LEN];
-
-	snprintf(what, sizeof(what), "%s:%d: %s", c->fname, sec->line,
-		 spec_label(sec, label, sizeof(label)));
-	return sec->name ? spec_check_name(what, sec->name) : 0;
-}
-
 static int spec_collect_contention(const struct spec_ctx *c, const struct ini_section *sec,
 				   struct spec_raws *raw)
 {
@@ -607,17 +571,11 @@ static int spec_collect_contention(const struct spec_ctx *c, const struct ini_se
 	char label[SPEC_LABEL_LEN], keys[128];
 	int i, rc;
 
-	rc = spec_collect_named(c, sec);
-	if (rc)
-		return rc;
 	for (i = 0; i < raw->n_contention; i++)
 		seen[i] = raw->contention[i].sec;
-	rc = spec_check_unique(c, sec, seen, (size_t)raw->n_contention);
+	rc = spec_check_instance(c, sec, seen, (size_t)raw->n_contention, SPEC_MAX_CONTENTION);
 	if (rc)
 		return rc;
-	if (raw->n_contention == SPEC_MAX_CONTENTION)
-		return log_err(-EINVAL, "%s:%d: more than %d [contention] sections", c->fname,
-			       sec->line, SPEC_MAX_CONTENTION);
 	rawc = &raw->contention[raw->n_contention++];
 	memset(rawc, 0, sizeof(*rawc));
 	rawc->sec = sec;
@@ -632,27 +590,6 @@ static int spec_collect_contention(const struct spec_ctx *c, const struct ini_se
 		rawc->key[k].sec = sec;
 		rawc->key[k].e = e;
 	}
-	return 0;
-}
-
-static int spec_collect_policy(const struct spec_ctx *c, const struct ini_section *sec,
-			       struct spec_raws *raw)
-{
-	int rc;
-
-	if (!sec->name)
-		return log_err(-EINVAL, "%s:%d: [policy] needs a name, e.g. [policy dedicated]",
-			       c->fname, sec->line);
-	rc = spec_collect_named(c, sec);
-	if (rc)
-		return rc;
-	rc = spec_check_unique(c, sec, raw->policy, raw->n_policies);
-	if (rc)
-		return rc;
-	if (raw->n_policies == SPEC_MAX_POLICIES)
-		return log_err(-EINVAL, "%s:%d: more than %d [policy] sections", c->fname,
-			       sec->line, SPEC_MAX_POLICIES);
-	raw->policy[raw->n_policies++] = sec;
 	return 0;
 }
 
@@ -671,144 +608,12 @@ static int spec_collect(const struct spec_ctx *c, const struct ini *ini, struct 
 		else if (!strcmp(sec->type, "contention"))
 			rc = spec_collect_contention(c, sec, raw);
 		else if (!strcmp(sec->type, "policy"))
-			rc = spec_collect_policy(c, sec, raw);
+			rc = policy_collect(c, sec, raw);
 		else
 			rc = log_err(-EINVAL,
 				     "%s:%d: unknown section [%s] (known: experiment, vm, workload, contention, policy)",
 				     c->fname, sec->line, sec->type);
 	}
-	return rc;
-}
-
-/* ---- policies -------------------------------------------------------------- */
-
-static int spec_parse_requires(const char *what, const char *text, unsigned *out)
-{
-	const char *p = text;
-	unsigned mask = 0;
-
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		const char *known = spec_requirement_name(SPEC_REQ_CGROUP_CPU_MAX);
-
-		if (n == strlen(known) && !strncmp(p, known, n))
-			mask |= SPEC_REQ_CGROUP_CPU_MAX;
-		else
-			return log_err(-EINVAL, "%s: unknown requirement '%.*s' (known: %s)", what,
-				       (int)n, p, known);
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	*out = mask;
-	return 0;
-}
-
-/* Replace the rows of @raw that the policy entry @e overrides. */
-static int spec_policy_override(const struct spec_ctx *c, const struct ini_section *psec,
-				const struct ini_entry *e, struct spec_raws *raw)
-{
-	const char *dot = strchr(e->key, '.');
-	char section[32], keys[256];
-	int id, k, i;
-
-	if (!dot || (size_t)(dot - e->key) >= sizeof(section))
-		goto unknown;
-	memcpy(section, e->key, (size_t)(dot - e->key));
-	section[dot - e->key] = '\0';
-
-	if (!strcmp(section, "contention")) {
-		k = spec_ckey_find(dot + 1);
-		if (k < 0)
-			return log_err(-EINVAL, "%s:%d: [policy %s] unknown key '%s' (contention has %s)",
-				       c->fname, e->line, psec->name, e->key,
-				       spec_cfield_names(keys, sizeof(keys)));
-		if (!raw->n_contention)
-			return log_err(-EINVAL,
-				       "%s:%d: [policy %s] %s: the spec has no [contention] section to override",
-				       c->fname, e->line, psec->name, e->key);
-		/* One override reaches every contention section. */
-		for (i = 0; i < raw->n_contention; i++) {
-			raw->contention[i].key[k].sec = psec;
-			raw->contention[i].key[k].e = e;
-		}
-		return 0;
-	}
-	id = spec_single_find(section);
-	if (id < 0)
-		goto unknown;
-	k = spec_key_find(id, dot + 1);
-	if (k < 0)
-		return log_err(-EINVAL, "%s:%d: [policy %s] unknown key '%s' (%s has %s)", c->fname,
-			       e->line, psec->name, e->key, section,
-			       spec_keys_of(id, keys, sizeof(keys)));
-	if (!spec_keys[k].policy_ok)
-		return log_err(-EINVAL, "%s:%d: [policy %s] %s cannot be overridden by a policy",
-			       c->fname, e->line, psec->name, e->key);
-	raw->key[k].sec = psec;
-	raw->key[k].e = e;
-	return 0;
-
-unknown:
-	return log_err(-EINVAL,
-		       "%s:%d: [policy %s] unknown key '%s' (use description, requires, contention = none, or experiment.*, vm.*, workload.*, contention.* overrides)",
-		       c->fname, e->line, psec->name, e->key);
-}
-
-static int spec_policy_build(const struct spec_ctx *base_ctx, const struct spec_raws *base,
-			     const struct ini_section *psec, struct spec_policy *out)
-{
-	const struct ini_entry *none = NULL, *first_override = NULL;
-	struct spec_raws *raw;
-	struct spec_ctx c = *base_ctx;
-	char what[SPEC_WHAT_LEN];
-	size_t i;
-	int rc = 0;
-
-	memset(out, 0, sizeof(*out));
-	strcpy(out->name, psec->name);       /* checked against SPEC_NAME_MAX */
-	out->line = psec->line;
-	snprintf(c.suffix, sizeof(c.suffix), " (policy '%s')", psec->name);
-
-	/* The raw table is a few KiB: keep it off the stack. */
-	raw = malloc(sizeof(*raw));
-	if (!raw)
-		return log_err(-ENOMEM, "%s: out of memory", c.fname);
-	*raw = *base;
-
-	for (i = 0; !rc && i < psec->n_entries; i++) {
-		const struct ini_entry *e = &psec->entries[i];
-
-		snprintf(what, sizeof(what), "%s:%d: [policy %s] %s", c.fname, e->line, psec->name,
-			 e->key);
-		if (!strcmp(e->key, "description")) {
-			rc = spec_copy_text(what, e->value, out->description,
-					    sizeof(out->description));
-		} else if (!strcmp(e->key, "requires")) {
-			rc = spec_parse_requires(what, e->value, &out->requires);
-		} else if (!strcmp(e->key, "contention")) {
-			if (strcmp(e->value, "none"))
-				rc = log_err(-EINVAL, "%s: unknown value '%s' (use none)", what,
-					     e->value);
-			none = e;
-		} else {
-			rc = spec_policy_override(&c, psec, e, raw);
-			if (!rc && !strncmp(e->key, "contention.", 11) && !first_override)
-				first_override = e;
-		}
-	}
-	if (!rc && none && first_override)
-		rc = log_err(-EINVAL, "%s:%d: [policy %s] %s: conflicts with 'contention = none' on line %d",
-			     c.fname, first_override->line, psec->name, first_override->key,
-			     none->line);
-	if (!rc && none)
-		raw->n_contention = 0;
-	if (!rc)
-		rc = spec_build(&c, raw, &out->spec);
-	if (!rc)
-		out->requires |= out->spec.requires;
-	free(raw);
 	return rc;
 }
 
@@ -818,7 +623,6 @@ int spec_resolve(const struct ini *ini, struct spec_set *out)
 {
 	struct spec_ctx c = { .fname = ini->filename ? ini->filename : "<buffer>" };
 	struct spec_raws *raw;
-	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -834,19 +638,9 @@ int spec_resolve(const struct ini *ini, struct spec_set *out)
 	rc = spec_build(&c, raw, &out->base);
 	if (rc)
 		goto fail;
-	if (raw->n_policies) {
-		out->policies = calloc(raw->n_policies, sizeof(*out->policies));
-		if (!out->policies) {
-			rc = log_err(-ENOMEM, "%s: out of memory", c.fname);
-			goto fail;
-		}
-	}
-	for (i = 0; i < raw->n_policies; i++) {
-		rc = spec_policy_build(&c, raw, raw->policy[i], &out->policies[i]);
-		if (rc)
-			goto fail;
-		out->n_policies++;
-	}
+	rc = policy_resolve(&c, raw, out);
+	if (rc)
+		goto fail;
 	free(raw);
 	return 0;
 

@@ -1,5 +1,5 @@
 /*
- * test_spec: unit tests for experiments/spec.c.
+ * test_spec: unit tests for experiments/spec.c and policy.c.
  *
  * The two shipped specs (experiments/sched-virt.ini and pinning.ini) are
  * loaded from the source tree and checked value by value, so editing them
@@ -375,6 +375,52 @@ static void test_spec_policy_overrides(void **state)
 	spec_free(&set);
 }
 
+/* Each policy starts from the base: nothing one policy sets leaks into the next. */
+static void test_spec_policy_starts_from_base(void **state)
+{
+	static const char text[] = BASE
+		"[vm]\nvcpus = 2\npin = 1\n"
+		"[contention]\ncpu = 1\nnice = 3\n"
+		"[policy a]\ndescription = alone\nvm.pin = any\nvm.quota = 40\ncontention = none\n"
+		"[policy b]\ncontention.nice = -5\n"
+		"[policy c]\n";
+	struct spec_set set;
+	const struct spec_policy *p;
+
+	(void)state;
+	assert_int_equal(spec_parse(text, sizeof(text) - 1, "t.ini", &set), 0);
+	p = spec_policy_find(&set, "a");
+	assert_ptr_equal(p, &set.policies[0]);
+	assert_int_equal(set.n_policies, 3);
+	assert_string_equal(p->description, "alone");
+	assert_int_equal(p->spec.pins[0], SPEC_PIN_ANY);
+	assert_int_equal(p->spec.pins[1], SPEC_PIN_ANY);
+	assert_int_equal(p->spec.n_contention, 0);
+	/* A quota implies cgroup-cpu-max even when the policy does not say so. */
+	assert_true(p->spec.quota_pct == 40);
+	assert_int_equal(p->requires, SPEC_REQ_CGROUP_CPU_MAX);
+
+	p = spec_policy_find(&set, "b");
+	assert_string_equal(p->description, "");
+	assert_int_equal(p->spec.pins[0], 1);
+	assert_int_equal(p->spec.pins[1], 1);
+	assert_true(p->spec.quota_pct == 0);
+	assert_int_equal(p->requires, 0);
+	assert_int_equal(p->spec.n_contention, 1);
+	assert_int_equal(p->spec.contention[0].nice, -5);
+
+	/* An empty policy is the base, name and all. */
+	p = spec_policy_find(&set, "c");
+	assert_int_equal(p->line, 17);
+	assert_string_equal(p->spec.name, "t");
+	assert_int_equal(p->spec.vcpus, 2);
+	assert_int_equal(p->spec.pins[1], 1);
+	assert_int_equal(p->spec.n_contention, 1);
+	assert_int_equal(p->spec.contention[0].nice, 3);
+	assert_int_equal(set.base.contention[0].nice, 3);
+	spec_free(&set);
+}
+
 static void test_spec_phases_shapes(void **state)
 {
 	struct spec_phase ph[SPEC_MAX_PHASES];
@@ -561,6 +607,48 @@ static void test_spec_error_policies(void **state)
 		 "t.ini:5: [policy p] vm.pin: invalid CPU list '0-': range has no end");
 }
 
+/* One more section than allowed: "[TYPE nN]\n" + @body, n = 0..max, after BASE. */
+static void assert_too_many(const char *type, const char *body, int max, int line,
+			    const char *msg)
+{
+	char text[4096], want[128];
+	size_t used;
+	int i;
+
+	used = (size_t)snprintf(text, sizeof(text), "%s", BASE);
+	for (i = 0; i <= max; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "[%s n%d]\n%s", type, i,
+					 body);
+	assert_true(used < sizeof(text));
+	snprintf(want, sizeof(want), "t.ini:%d: %s", line, msg);
+	SPEC_BAD(text, -EINVAL, want);
+}
+
+static void test_spec_error_policy_limits(void **state)
+{
+	char text[512];
+
+	(void)state;
+	/* The 65th [policy] header is on line 4 + 64. */
+	assert_too_many("policy", "", SPEC_MAX_POLICIES, 4 + SPEC_MAX_POLICIES,
+			"more than 64 [policy] sections");
+	/* The 9th [contention] header is on line 4 + 2 * 8. */
+	assert_too_many("contention", "cpu = 0\n", SPEC_MAX_CONTENTION,
+			4 + 2 * SPEC_MAX_CONTENTION, "more than 8 [contention] sections");
+
+	snprintf(text, sizeof(text), BASE "[policy p]\ndescription = %0256d\n", 0);
+	SPEC_BAD(text, -EINVAL, "t.ini:5: [policy p] description: longer than 255 characters");
+	SPEC_BAD(BASE "[policy p]\nexperiment.description = other\n", -EINVAL,
+		 "t.ini:5: [policy p] experiment.description cannot be overridden by a policy");
+	SPEC_BAD(BASE "[policy p]\nrequires = cgroup-cpu-max,\n", -EINVAL,
+		 "t.ini:5: [policy p] requires: unknown requirement '' (known: cgroup-cpu-max)");
+	SPEC_BAD(BASE "[policy p]\nexperimentexperimentexperiment12.duration = 1s\n", -EINVAL,
+		 "t.ini:5: [policy p] unknown key 'experimentexperimentexperiment12.duration' (use description, requires, contention = none, or experiment.*, vm.*, workload.*, contention.* overrides)");
+	/* The first bad policy stops the run; the good one before it is not kept. */
+	SPEC_BAD(BASE "[policy ok]\nvm.vcpus = 2\n[policy bad]\nvm.vcpus = 0\n", -ERANGE,
+		 "t.ini:7: [policy bad] vm.vcpus: '0' is out of range [1, 8]");
+}
+
 static void test_spec_error_ini_syntax_passes_through(void **state)
 {
 	(void)state;
@@ -591,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_spec_every_value_set),
 		cmocka_unit_test(test_spec_pins),
 		cmocka_unit_test(test_spec_policy_overrides),
+		cmocka_unit_test(test_spec_policy_starts_from_base),
 		cmocka_unit_test(test_spec_phases_shapes),
 		cmocka_unit_test(test_spec_error_unknown_section),
 		cmocka_unit_test(test_spec_error_unknown_key),
@@ -602,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_spec_error_values),
 		cmocka_unit_test(test_spec_error_sections),
 		cmocka_unit_test(test_spec_error_policies),
+		cmocka_unit_test(test_spec_error_policy_limits),
 		cmocka_unit_test(test_spec_error_ini_syntax_passes_through),
 		cmocka_unit_test(test_spec_error_missing_file),
 	};
