@@ -41,7 +41,7 @@ endif
 
 ALL_CFLAGS  := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(OPT_LDFLAGS) $(LDFLAGS)
-LIBS        := -lcsv -lm
+LIBS        := -lcsv -lm -lpthread
 
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -59,16 +59,28 @@ COMMON_LIB  := $(BUILD)/libstealscope.a
 
 # ---- tools: name := sources beyond the library ---------------------------
 
-TOOLS := sched-load inf-loop cpu-sampler vcpu-sampler host-facts plot-progress
+TOOLS := sched-load inf-loop cpu-sampler vcpu-sampler host-facts plot-progress stealscope
 
-sched-load_SRCS   := guest-tools/sched-load.c guest-tools/workunit.c
+sched-load_SRCS   := guest-tools/sched-load.c guest-tools/workunit.c guest-tools/calibrate.c
 inf-loop_SRCS     := guest-tools/inf-loop.c
 cpu-sampler_SRCS  := host-tools/cpu-sampler.c host-tools/sampleloop.c
 vcpu-sampler_SRCS := host-tools/vcpu-sampler.c host-tools/sampleloop.c
 host-facts_SRCS   := host-tools/host-facts.c
 plot-progress_SRCS := plots/plot-progress.c plots/progress.c plots/gnuplot.c
+stealscope_SRCS := experiments/stealscope.c experiments/cmd-run.c experiments/cmd-list.c \
+	experiments/runner.c experiments/backend-native.c experiments/spec.c \
+	experiments/policy.c experiments/summary.c experiments/resplot.c experiments/report.c \
+	experiments/cmd-plot.c experiments/cmd-report.c experiments/cmd-doctor.c \
+	guest-tools/workunit.c guest-tools/calibrate.c plots/gnuplot.c plots/progress.c \
+	plots/timeseries.c plots/policies.c \
+	experiments/runprogress.c experiments/rundata.c experiments/runfiles.c \
+	experiments/runsum.c experiments/cgquota.c experiments/specdir.c \
+	experiments/specedit.c experiments/doctor.c kvm-mini/kvmprobe.c
 
 TOOL_BINS := $(TOOLS:%=$(BIN)/%)
+
+# `stealscope run NAME` looks for installed specs here (experiments/specdir.h).
+$(BUILD)/experiments/specdir.o: ALL_CFLAGS += -DSTEALSCOPE_DATADIR=\"$(PREFIX)/share/stealscope\"
 
 # ---- tests ------------------------------------------------------------------
 UNIT_TESTS  := $(basename $(notdir $(sort $(wildcard tests/unit/test_*.c))))
@@ -79,7 +91,20 @@ TEST_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) \
 test_workunit_SRCS := guest-tools/workunit.c
 test_spec_SRCS := experiments/spec.c experiments/policy.c
 test_summary_SRCS := experiments/summary.c
+test_backend_native_SRCS := experiments/backend-native.c guest-tools/calibrate.c \
+                            guest-tools/workunit.c
+test_specedit_SRCS := experiments/specedit.c experiments/spec.c experiments/policy.c
+test_cgquota_SRCS := experiments/cgquota.c
 test_plot_SRCS := plots/gnuplot.c plots/progress.c plots/timeseries.c
+test_policies_plot_SRCS := plots/gnuplot.c plots/policies.c
+test_resplot_SRCS := experiments/resplot.c experiments/spec.c experiments/policy.c \
+	experiments/summary.c plots/gnuplot.c plots/progress.c plots/timeseries.c \
+	plots/policies.c
+test_report_SRCS := experiments/report.c experiments/cmd-report.c experiments/summary.c \
+                    experiments/spec.c experiments/policy.c
+test_kvmprobe_SRCS := kvm-mini/kvmprobe.c
+test_doctor_SRCS := experiments/doctor.c experiments/cmd-doctor.c kvm-mini/kvmprobe.c \
+                    plots/gnuplot.c
 
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -DTEST_BINDIR=\"$(abspath $(BIN))\" \
                -DTEST_FIXTURES=\"$(abspath tests/fixtures)\" \
@@ -137,6 +162,8 @@ run: deps
 install: $(TOOL_BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/stealscope/experiments
+	install -m 0644 experiments/*.ini $(DESTDIR)$(PREFIX)/share/stealscope/experiments/
 
 clean:
 	rm -rf build bin

@@ -181,6 +181,12 @@ void hostinfo_json(struct jsonw *j, const struct hostinfo *h)
 
 int meta_write(const char *dir, const char *tool, int argc, char *const *argv)
 {
+	return meta_write_ext(dir, tool, argc, argv, 0, NULL, NULL);
+}
+
+int meta_write_ext(const char *dir, const char *tool, int argc, char *const *argv,
+		   int64_t started_unix, void (*extra)(struct jsonw *j, void *arg), void *arg)
+{
 	struct hostinfo h;
 	struct jsonw j;
 	struct afile *f;
@@ -190,7 +196,7 @@ int meta_write(const char *dir, const char *tool, int argc, char *const *argv)
 	int i, err;
 
 	/* The start time is taken first: it is when the run began, not when meta.json was done. */
-	now = time(NULL);
+	now = started_unix > 0 ? (time_t)started_unix : time(NULL);
 	if (!gmtime_r(&now, &tm))
 		return log_err(-EOVERFLOW, "gmtime: %s", strerror(EOVERFLOW));
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -213,6 +219,8 @@ int meta_write(const char *dir, const char *tool, int argc, char *const *argv)
 	jsonw_arr_end(&j);
 	jsonw_kv_str(&j, "started_utc", started);
 	hostinfo_json(&j, &h);
+	if (extra)
+		extra(&j, arg);
 	jsonw_obj_end(&j);
 
 	/* Misuse is logged by json; write errors are reported by afile_commit(). */

@@ -6,6 +6,8 @@
 #ifndef STEALSCOPE_HOSTINFO_H
 #define STEALSCOPE_HOSTINFO_H
 
+#include <stdint.h>
+
 #include "common/json.h"
 
 struct hostinfo {
@@ -37,5 +39,14 @@ void hostinfo_json(struct jsonw *j, const struct hostinfo *h);
  * real system. Returns 0 or -errno (logged).
  */
 int meta_write(const char *dir, const char *tool, int argc, char *const *argv);
+
+/*
+ * meta_write() with more: @started_unix (seconds since the epoch; 0: now)
+ * is written as "started_utc", so meta.json can be rewritten later in a run
+ * without moving its start, and @extra (may be NULL) adds its own members
+ * to the top-level object after "host" (it gets @arg). Same return.
+ */
+int meta_write_ext(const char *dir, const char *tool, int argc, char *const *argv,
+		   int64_t started_unix, void (*extra)(struct jsonw *j, void *arg), void *arg);
 
 #endif

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/timeutil.h"
+#include "guest-tools/calibrate.h"
 #include "guest-tools/workunit.h"
 
 #include <errno.h>
@@ -32,10 +33,6 @@
 #define MAX_PROCS 1024
 #define MAX_UNITS 10000000LL
 #define MAX_STAMPS 100000000LL          /* procs * units: 800 MB of stamps */
-#define CALIB_PROBE_NS (1 * NS_PER_MS)  /* one timed calibration run */
-#define CALIB_BUDGET_NS (30 * NS_PER_MS)
-#define CALIB_MIN_RUNS 8
-#define CALIB_MAX_RUNS 64
 
 struct sched_cfg {
 	int procs;
@@ -47,14 +44,6 @@ struct sched_cfg {
 	int has_t0;
 	const char *out;
 	int verbose;
-};
-
-struct calib {
-	uint64_t loops_per_unit;
-	uint64_t probe_loops;
-	double ns_per_loop;
-	double clock_read_ns;
-	int runs;
 };
 
 /*
@@ -199,62 +188,6 @@ static int pin_to_cpu(int cpu)
 	if (sched_setaffinity(0, sizeof(set), &set))
 		return log_err(-errno, "sched_setaffinity(CPU %d): %s", cpu, strerror(errno));
 	return 0;
-}
-
-static int64_t time_spin(uint64_t loops, uint64_t *sink)
-{
-	int64_t t = mono_ns();
-
-	*sink ^= workunit_spin(loops, *sink);
-	return mono_ns() - t;
-}
-
-/*
- * Calibrate on the CPU we are pinned to: double the loop count until one run
- * takes CALIB_PROBE_NS, then time that run repeatedly and keep the fastest.
- * The minimum is the run nobody preempted; a mean would fold a neighbour's
- * time slice (or a steal burst) into the unit size.
- */
-static void calibrate(int64_t unit_work_ns, struct calib *cal)
-{
-	uint64_t sink = 0x2545f4914f6cdd1dULL;
-	uint64_t loops = 1024;
-	int64_t best, t, begin;
-	double per;
-	int i, r;
-
-	while (time_spin(loops, &sink) < CALIB_PROBE_NS && loops < (1ULL << 40))
-		loops *= 2;
-	best = INT64_MAX;
-	begin = mono_ns();
-	for (r = 0; r < CALIB_MAX_RUNS; r++) {
-		if (r >= CALIB_MIN_RUNS && mono_ns() - begin >= CALIB_BUDGET_NS)
-			break;
-		t = time_spin(loops, &sink);
-		if (t < best)
-			best = t;
-	}
-	if (best < 1)
-		best = 1;
-	cal->probe_loops = loops;
-	cal->runs = r;
-	cal->ns_per_loop = (double)best / (double)loops;
-	per = (double)unit_work_ns / cal->ns_per_loop + 0.5;
-	cal->loops_per_unit = per < 1.0 ? 1 : (uint64_t)per;
-
-	/* what one stamp costs: the fastest of a few batches of clock reads */
-	best = INT64_MAX;
-	for (r = 0; r < 16; r++) {
-		int64_t t0 = mono_ns(), t1 = t0;
-
-		for (i = 0; i < 1000; i++)
-			t1 = mono_ns();
-		if (t1 - t0 < best)
-			best = t1 - t0;
-	}
-	cal->clock_read_ns = (double)best / 1000.0;
-	if (sink == 0)                  /* keep the calibration work observable */
-		log_debug("calibration chain reached 0");
 }
 
 /* The number of stamps a child has written so far (the nonzero prefix). */
@@ -488,7 +421,7 @@ int main(int argc, char **argv)
 		return log_err(EXIT_FAIL, "sched_getaffinity: %s", strerror(errno));
 	if (pin_to_cpu(cfg.cpu))
 		return EXIT_FAIL;
-	calibrate(cfg.unit_work_ns, &cal);
+	calibrate_unit(cfg.unit_work_ns, &cal);
 	if (sched_setaffinity(0, sizeof(orig), &orig))
 		log_warn("restoring the CPU affinity: %s", strerror(errno));
 	log_debug("calibration on CPU %d: %.4f ns/loop (fastest of %d runs of %llu loops), "

@@ -8,6 +8,7 @@
  * the --out file, renamed into place) and its diagnostics (stderr).
  */
 #include "common/cli.h"
+#include "common/cpucsv.h"
 #include "common/csvio.h"
 #include "common/log.h"
 #include "common/parse.h"
@@ -162,26 +163,12 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 
 static int out_open(struct cs_out *o, enum cs_format format, const char *path)
 {
-	enum { NCOLS = 3 + PS_NFIELDS + CP_NFIELDS + 1 };
-	static char tick_names[PS_NFIELDS][32];
-	const char *cols[NCOLS];
-	int i, n = 0;
+	int i, n;
 
 	memset(o, 0, sizeof(*o));
 	o->format = format;
 	if (format == CS_CSV) {
-		cols[n++] = "seq";
-		cols[n++] = "t_ns";
-		cols[n++] = "cpu";
-		for (i = 0; i < PS_NFIELDS; i++) {
-			snprintf(tick_names[i], sizeof(tick_names[i]), "%s_ticks",
-				 procstat_field_names[i]);
-			cols[n++] = tick_names[i];
-		}
-		for (i = 0; i < CP_NFIELDS; i++)
-			cols[n++] = cpupct_field_names[i];
-		cols[n++] = "interval_ticks";
-		o->csv = csvw_open(path, cols, (size_t)n);
+		o->csv = cpucsv_open(path);
 		return o->csv ? 0 : -errno;
 	}
 
@@ -206,7 +193,7 @@ static int out_open(struct cs_out *o, enum cs_format format, const char *path)
 static int out_row(struct cs_out *o, const struct sampleloop_rec *cur, int cpu,
 		   const struct procstat_cpu *c, const struct cpupct *p)
 {
-	int i, rc = 0;
+	int i;
 
 	if (o->format == CS_TABLE) {
 		char name[16];
@@ -223,20 +210,7 @@ static int out_row(struct cs_out *o, const struct sampleloop_rec *cur, int cpu,
 		return 0;
 	}
 
-	rc = csvw_i64(o->csv, cur->seq);
-	if (!rc)
-		rc = csvw_i64(o->csv, cur->t_ns);
-	if (!rc)
-		rc = csvw_i64(o->csv, cpu);
-	for (i = 0; i < PS_NFIELDS && !rc; i++)
-		rc = csvw_u64(o->csv, c->ticks[i]);
-	for (i = 0; i < CP_NFIELDS && !rc; i++)
-		rc = csvw_f(o->csv, p->pct[i], 2);
-	if (!rc)
-		rc = csvw_u64(o->csv, p->total_ticks);
-	if (!rc)
-		rc = csvw_end_row(o->csv);
-	return rc;
+	return cpucsv_row(o->csv, cur->seq, cur->t_ns, cpu, c, p);
 }
 
 static int out_flush(struct cs_out *o)

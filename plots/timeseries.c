@@ -204,6 +204,11 @@ static int ts_build(struct gnuplot_script *s, const void *ctx, const char *png,
 	gnuplot_script_quoted(s, o->ylabel ? o->ylabel : "value");
 	/* Headroom above the highest value, so a line at 100 % is not the frame. */
 	gnuplot_script_add(s, "\nset grid\nset key below\nset offsets 0, 0, graph 0.05, 0\n");
+	/* "[0:10<*]": autoscale the top, but never below 10 (gnuplot >= 5.0). */
+	if (o->y_from_zero && o->y_top_min > 0)
+		gnuplot_script_add(s, "set yrange [0:%.6g<*]\n", o->y_top_min);
+	else if (o->y_from_zero)
+		gnuplot_script_add(s, "set yrange [0:*]\n");
 	for (size_t i = 0; i < o->nwindows; i++) {
 		if (o->windows[i].end_ns > x_max)
 			x_max = o->windows[i].end_ns;

@@ -31,6 +31,9 @@ struct plot_timeseries_opts {
 	const char *out_base;           /* writes out_base.png and .svg */
 	const char *title;              /* NULL: none */
 	const char *ylabel;             /* NULL: "value" */
+	int y_from_zero;                /* y axis starts at 0 (percentages); 0: autoscale */
+	double y_top_min;               /* with y_from_zero: the autoscaled top reaches at
+					   least this, so noise near 0 stays small */
 	const struct gnuplot_window *windows;   /* shaded "host contention" */
 	size_t nwindows;
 	int width, height;              /* pixels; 0: 1000 x 600 */

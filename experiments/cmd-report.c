@@ -1,0 +1,74 @@
+/*
+ * cmd-report: `stealscope report DIR`: (re)write DIR/report.html from what a
+ * results directory holds (see experiments/report.c). It reads the directory
+ * and replaces report.html atomically; it never runs an experiment or
+ * redraws a plot (that is `stealscope plot`).
+ */
+#include "experiments/commands.h"
+#include "experiments/report.h"
+
+#include "common/cli.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void report_usage(void)
+{
+	printf("Usage: stealscope report [OPTION]... DIR\n"
+	       "Write DIR/report.html from the results directory DIR (results/<name>/<time>/\n"
+	       "or results/<name>/latest): the spec and host facts, a plain-language\n"
+	       "reading of the result, the summary table and the plots found beside it.\n"
+	       "The page needs no network and no script; it links the PNG/SVG plots in DIR.\n"
+	       "\n"
+	       "  -h, --help     show this help and exit\n"
+	       "  -V, --version  show the version and exit\n"
+	       "\n"
+	       "Exit status: 0 written, 1 failure, 2 usage error (no DIR, or DIR is not a\n"
+	       "directory).\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir;
+	struct stat st;
+	int opt;
+
+	optind = 0;                    /* a fresh getopt scan of this subcommand's argv */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			report_usage();
+			return EXIT_OK;
+		case 'V':
+			cli_print_version("stealscope");
+			return EXIT_OK;
+		default:
+			return cli_getopt_error(opt, argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("report: missing results directory DIR");
+	dir = argv[optind++];
+	if (cli_no_operands(argc, argv))
+		return EXIT_USAGE;
+	if (stat(dir, &st))
+		return cli_usage_error("report: %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cli_usage_error("report: %s: not a directory", dir);
+	if (report_write(dir))
+		return EXIT_FAIL;
+	printf("%s/report.html\n", dir);
+	if (fflush(stdout) || ferror(stdout))
+		return log_err(EXIT_FAIL, "write stdout: %s", strerror(errno));
+	return EXIT_OK;
+}

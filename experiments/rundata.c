@@ -1,0 +1,178 @@
+/*
+ * rundata: see rundata.h. Everything a sample needs is opened and touched
+ * before the first deadline; a sample is a few pread()s and copies.
+ */
+#include "experiments/rundata.h"
+
+#include "common/log.h"
+#include "common/parse.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *rundata_status_name(enum run_status st)
+{
+	static const char *const names[] = { "pending", "ok", "skipped", "interrupted", "failed" };
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+int rundata_cpus_involved(const struct spec *s, int *out)
+{
+	cpu_set_t set;
+	int i, n = 0, any = 0, rc;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < s->vcpus; i++) {
+		if (s->pins[i] == SPEC_PIN_ANY)
+			any = 1;
+		else
+			CPU_SET(s->pins[i], &set);
+	}
+	for (i = 0; i < s->n_contention; i++)
+		CPU_SET(s->contention[i].cpu, &set);
+	if (any) {
+		rc = cpus_online(NULL, &set);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			out[n++] = i;
+	return n;
+}
+
+void rundata_free(struct run_samples *s)
+{
+	free(s->cpus);
+	free(s->seq);
+	free(s->t_ns);
+	free(s->sched);
+	free(s->sched_ok);
+	free(s->cpu);
+	free(s->cpu_ok);
+	memset(s, 0, sizeof(*s));
+}
+
+int rundata_alloc(struct run_samples *s, size_t cap, int nvcpus, const int *cpus, int ncpus)
+{
+	size_t nv = cap * (size_t)nvcpus, nc = cap * (size_t)ncpus;
+
+	memset(s, 0, sizeof(*s));
+	s->cap = cap;
+	s->nvcpus = nvcpus;
+	s->ncpus = ncpus;
+	/* calloc touches nothing: the memsets below fault the pages in now */
+	s->cpus = calloc((size_t)ncpus + 1, sizeof(*s->cpus));
+	s->seq = calloc(cap, sizeof(*s->seq));
+	s->t_ns = calloc(cap, sizeof(*s->t_ns));
+	s->sched = calloc(nv + 1, sizeof(*s->sched));
+	s->sched_ok = calloc(nv + 1, 1);
+	s->cpu = calloc(nc + 1, sizeof(*s->cpu));
+	s->cpu_ok = calloc(nc + 1, 1);
+	if (!s->cpus || !s->seq || !s->t_ns || !s->sched || !s->sched_ok || !s->cpu ||
+	    !s->cpu_ok) {
+		rundata_free(s);
+		return log_err(-ENOMEM, "sample buffers for %zu samples", cap);
+	}
+	memcpy(s->cpus, cpus, (size_t)ncpus * sizeof(*cpus));
+	memset(s->seq, 0, cap * sizeof(*s->seq));
+	memset(s->t_ns, 0, cap * sizeof(*s->t_ns));
+	memset(s->sched, 0, nv * sizeof(*s->sched));
+	memset(s->cpu, 0, nc * sizeof(*s->cpu));
+	return 0;
+}
+
+void rundata_rep_free(struct run_rep *rep)
+{
+	int i;
+
+	for (i = 0; i < SPEC_MAX_VCPUS; i++)
+		stampbuf_free(&rep->stamps[i]);
+	rundata_free(&rep->samples);
+	memset(rep, 0, sizeof(*rep));
+}
+
+void rundata_sampler_close(struct run_sampler *sm)
+{
+	int i;
+
+	for (i = 0; i < sm->nvcpus; i++)
+		if (sm->sched_fd[i] >= 0)
+			close(sm->sched_fd[i]);
+	if (sm->stat_fd >= 0)
+		close(sm->stat_fd);
+	free(sm->scratch);
+	memset(sm, 0, sizeof(*sm));
+	sm->stat_fd = -1;
+}
+
+int rundata_sampler_open(struct run_sampler *sm, const pid_t *tids, int nvcpus)
+{
+	int i, rc;
+
+	memset(sm, 0, sizeof(*sm));
+	sm->stat_fd = -1;
+	for (i = 0; i < SPEC_MAX_VCPUS; i++)
+		sm->sched_fd[i] = -1;
+	sm->nvcpus = nvcpus;
+	sm->scratch = calloc(1, sizeof(*sm->scratch));
+	if (!sm->scratch) {
+		rc = log_err(-ENOMEM, "/proc/stat sample buffer");
+		goto fail;
+	}
+	sm->stat_fd = procstat_open(NULL);
+	if (sm->stat_fd < 0) {
+		rc = sm->stat_fd;
+		goto fail;
+	}
+	/* one read now sizes the reader's buffer: later reads allocate nothing */
+	rc = procstat_read_fd(sm->stat_fd, sm->scratch);
+	if (rc)
+		goto fail;
+	for (i = 0; i < nvcpus; i++) {
+		sm->sched_fd[i] = schedstat_open(NULL, getpid(), tids[i]);
+		if (sm->sched_fd[i] < 0) {
+			rc = sm->sched_fd[i];
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	rundata_sampler_close(sm);
+	return rc;
+}
+
+int rundata_sample(struct run_sampler *sm, struct run_samples *s, int64_t seq, int64_t t_ns)
+{
+	size_t k = s->n;
+	int i, stat_ok;
+
+	if (k >= s->cap)
+		return -ENOSPC;
+	s->seq[k] = seq;
+	s->t_ns[k] = t_ns;
+	for (i = 0; i < s->nvcpus; i++) {
+		struct schedstat *st = &s->sched[k * (size_t)s->nvcpus + (size_t)i];
+		int ok = schedstat_read_fd(sm->sched_fd[i], st) == 0;
+
+		s->sched_ok[k * (size_t)s->nvcpus + (size_t)i] = (unsigned char)ok;
+		s->read_errors += !ok;
+	}
+	stat_ok = procstat_read_fd(sm->stat_fd, sm->scratch) == 0;
+	s->read_errors += !stat_ok;
+	for (i = 0; i < s->ncpus; i++) {
+		size_t e = k * (size_t)s->ncpus + (size_t)i;
+		const struct procstat_cpu *c =
+			stat_ok ? procstat_find_cpu(sm->scratch, s->cpus[i]) : NULL;
+
+		s->cpu_ok[e] = c != NULL;
+		if (c)
+			s->cpu[e] = *c;
+	}
+	s->n = k + 1;
+	return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * runner: the flow behind `stealscope run`: load the spec, apply the
+ * command line (specedit), check the machine (backend, online CPUs, output
+ * directory), create the results directory, and for every policy and
+ * repetition start the backend's threads, sample at absolute deadlines,
+ * stop, join and write the files; then the summary, the plots and the
+ * report. SIGINT/SIGTERM stop the threads at once, restore cgroups, write
+ * what was measured and leave INCOMPLETE in place.
+ *
+ * Only the native backend runs here (kvm-mini and libvirt are refused with
+ * EXIT_UNSUPPORTED and a message saying what to do). The runner never
+ * starts a child process: every thread it starts is joined before it
+ * returns.
+ */
+#ifndef STEALSCOPE_RUNNER_H
+#define STEALSCOPE_RUNNER_H
+
+#include "experiments/spec.h"
+
+struct runner_opts {
+	const char *experiment;        /* a name in the experiments directory, or a path */
+	int backend_set;               /* --backend given */
+	enum spec_backend backend;
+	int repeat;                    /* --repeat; 0: the spec's */
+	int quick;                     /* --quick */
+	const char *out_base;          /* --out; "results" by default */
+	const char *policy;            /* --policy; NULL: every policy */
+	int argc;                      /* the whole command line, for meta.json */
+	char *const *argv;
+};
+
+/*
+ * Run the experiment. Returns the exit code: EXIT_OK; EXIT_USAGE for an
+ * unknown experiment or policy, an invalid spec or a CPU that is not
+ * online; EXIT_UNSUPPORTED for a backend this machine or build cannot run;
+ * EXIT_FAIL for a failure or an interrupt (then "interrupted: partial
+ * results in DIR" on stderr). Messages are logged where found.
+ */
+int runner_run(const struct runner_opts *o);
+
+#endif

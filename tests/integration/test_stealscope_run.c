@@ -1,0 +1,549 @@
+/*
+ * Integration tests for `stealscope run` and `stealscope list` with the
+ * native backend: run the real binary on the shipped specs (--quick), read
+ * the results directory it writes and check the experiment's textbook
+ * outcome with wide tolerances (this machine is shared and noisy: the
+ * bounds say "about half" and "about none", not a precise figure). Also the
+ * refusals (unknown experiment, kvm-mini without /dev/kvm, a bad --repeat)
+ * and an interrupt: SIGINT half a second in leaves whole files, INCOMPLETE
+ * and no process behind. Every run has a timeout.
+ *
+ * The binary is run from the repository root (derived from TEST_FIXTURES),
+ * so `run NAME` finds experiments/NAME.ini for the asan build too.
+ * Results go to mkdtemp() directories that are removed afterwards.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "common/csvio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STEALSCOPE TEST_BINDIR "/stealscope"
+#define RUN_TIMEOUT_MS 60000
+
+extern char **environ;
+
+struct tool_run {
+	int exit_code;                  /* -1 unless it exited normally */
+	int term_signal;
+	double elapsed_ms;
+	char *out;
+	char *err;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int temp_fd(void)
+{
+	char path[] = "/tmp/test_stealscope_run.XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	return fd;
+}
+
+static char *slurp_fd(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	char *buf;
+
+	assert_true(len >= 0);
+	buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, (size_t)len, 0), len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* A started tool: pid and the files its output goes to. */
+struct child {
+	pid_t pid;
+	int out_fd, err_fd;
+	double start_ms;
+};
+
+static void start_tool(char *const argv[], struct child *c)
+{
+	posix_spawn_file_actions_t fa;
+
+	c->out_fd = temp_fd();
+	c->err_fd = temp_fd();
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, c->out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, c->err_fd, 2);
+	c->start_ms = now_ms();
+	assert_int_equal(posix_spawn(&c->pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+static void wait_tool(struct child *c, int timeout_ms, struct tool_run *r)
+{
+	int status = 0;
+	pid_t w;
+
+	memset(r, 0, sizeof(*r));
+	r->exit_code = -1;
+	for (;;) {
+		w = waitpid(c->pid, &status, WNOHANG);
+		if (w == c->pid)
+			break;
+		assert_true(w == 0 || errno == EINTR);
+		if (now_ms() - c->start_ms > timeout_ms) {
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+			fail_msg("stealscope timed out after %d ms", timeout_ms);
+		}
+		nap_ms(5);
+	}
+	r->elapsed_ms = now_ms() - c->start_ms;
+	if (WIFEXITED(status))
+		r->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		r->term_signal = WTERMSIG(status);
+	r->out = slurp_fd(c->out_fd);
+	r->err = slurp_fd(c->err_fd);
+	close(c->out_fd);
+	close(c->err_fd);
+}
+
+static void run_tool(char *const argv[], struct tool_run *r)
+{
+	struct child c;
+
+	start_tool(argv, &c);
+	wait_tool(&c, RUN_TIMEOUT_MS, r);
+}
+
+static void tool_run_free(struct tool_run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void rm_rf(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* "<dir>/<name>" into @out, which must hold it. */
+static void path_join(char *out, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	assert_true(n > 0 && (size_t)n < len);
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	path_join(path, sizeof(path), dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/* The results directory named on a line "<prefix><dir><suffix>" of @text. */
+static void dir_from(const char *text, const char *prefix, const char *suffix, char *dir,
+		     size_t len)
+{
+	const char *p = strstr(text, prefix), *end;
+
+	if (!p)
+		fail_msg("no '%s' in the output:\n%s", prefix, text);
+	p += strlen(prefix);
+	end = suffix[0] ? strstr(p, suffix) : strchr(p, '\n');
+	assert_non_null(end);
+	assert_true((size_t)(end - p) < len);
+	memcpy(dir, p, (size_t)(end - p));
+	dir[end - p] = '\0';
+}
+
+/* `stealscope run ARGS... --out <base>`; the run's directory into @dir. */
+static void run_ok(const char *base, char *dir, size_t len, const char *exp,
+		   const char *extra)
+{
+	char *argv[] = { STEALSCOPE, "run", (char *)exp, "--backend", "native", "--quick",
+			 "--out", (char *)base, (char *)extra, NULL };
+	struct tool_run r;
+
+	run_tool(argv, &r);
+	if (r.exit_code != 0)
+		fail_msg("stealscope run %s exited %d (signal %d): %s", exp, r.exit_code,
+			 r.term_signal, r.err);
+	dir_from(r.out, "report: ", "/report.html", dir, len);
+	tool_run_free(&r);
+	assert_false(exists(dir, "INCOMPLETE"));
+	assert_true(exists(dir, "spec.ini"));
+	assert_true(exists(dir, "meta.json"));
+	assert_true(exists(dir, "summary.json"));
+	assert_true(exists(dir, "report.html"));
+}
+
+/* The "mean" row of (policy, phase, vcpu) in summary.csv, metric @col; NaN if absent. */
+static double summary_mean(const char *dir, const char *policy, const char *phase, int vcpu,
+			   const char *col)
+{
+	char path[PATH_MAX], v[16];
+	struct csv_table t;
+	double x = 0.0 / 0.0;
+	size_t i;
+	int cp, cph, cv, cr, cm;
+
+	path_join(path, sizeof(path), dir, "summary.csv");
+	assert_int_equal(csv_table_load(path, &t), 0);
+	cp = csv_table_col(&t, "policy");
+	cph = csv_table_col(&t, "phase");
+	cv = csv_table_col(&t, "vcpu");
+	cr = csv_table_col(&t, "rep");
+	cm = csv_table_col(&t, col);
+	assert_true(cp >= 0 && cph >= 0 && cv >= 0 && cr >= 0 && cm >= 0);
+	snprintf(v, sizeof(v), "%d", vcpu);
+	for (i = 0; i < t.nrows; i++) {
+		if (strcmp(csv_table_cell(&t, i, (size_t)cp), policy) ||
+		    strcmp(csv_table_cell(&t, i, (size_t)cph), phase) ||
+		    strcmp(csv_table_cell(&t, i, (size_t)cv), v) ||
+		    strcmp(csv_table_cell(&t, i, (size_t)cr), "mean"))
+			continue;
+		assert_int_equal(csv_table_f(&t, i, (size_t)cm, &x), 0);
+		break;
+	}
+	csv_table_free(&t);
+	return x;
+}
+
+static void assert_between(double v, double lo, double hi, const char *what)
+{
+	if (!(v >= lo && v <= hi))
+		fail_msg("%s = %.2f, want %.0f..%.0f", what, v, lo, hi);
+}
+
+static void test_stealscope_run_sched_virt(void **state)
+{
+	char base[] = "/tmp/test_stealscope_run.XXXXXX", dir[PATH_MAX], path[PATH_MAX];
+	char link[PATH_MAX], *slash;
+	struct csv_table t;
+	int seen[2] = { 0, 0 }, ct;
+	ssize_t n;
+	size_t i;
+	double d;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	run_ok(base, dir, sizeof(dir), "sched-virt", NULL);
+
+	/* progress of both tasks */
+	path_join(path, sizeof(path), dir, "default/rep-1/progress.csv");
+	assert_int_equal(csv_table_load(path, &t), 0);
+	ct = csv_table_col(&t, "task");
+	assert_true(ct >= 0);
+	assert_true(csv_table_col(&t, "progress_pct") == 4);
+	for (i = 0; i < t.nrows; i++) {
+		int64_t task;
+
+		assert_int_equal(csv_table_i64(&t, i, (size_t)ct, &task), 0);
+		assert_true(task == 0 || task == 1);
+		seen[task]++;
+	}
+	csv_table_free(&t);
+	if (seen[0] < 100 || seen[1] < 100)
+		fail_msg("progress rows: task 0 %d, task 1 %d (want >= 100 each)", seen[0],
+			 seen[1]);
+
+	/* the contended phase loses about half; the others almost nothing */
+	d = summary_mean(dir, "default", "contended", 0, "host_delay_pct");
+	assert_between(d, 35, 65, "contended host_delay_pct");
+	d = summary_mean(dir, "default", "baseline", 0, "host_delay_pct");
+	assert_between(d, 0, 10, "baseline host_delay_pct");
+	d = summary_mean(dir, "default", "contended", 0, "work_rate_frac_of_baseline");
+	assert_between(d, 0.35, 0.65, "contended work_rate_frac_of_baseline");
+	d = summary_mean(dir, "default", "recovery", 0, "work_rate_ups");
+	assert_true(d > 0);
+
+	/* latest points at this run */
+	slash = strrchr(dir, '/');
+	assert_non_null(slash);
+	*slash = '\0';
+	path_join(link, sizeof(link), dir, "latest");
+	n = readlink(link, path, sizeof(path) - 1);
+	assert_true(n > 0);
+	path[n] = '\0';
+	assert_string_equal(path, slash + 1);
+	rm_rf(base);
+}
+
+/* A cgroup named leftover_name* under /sys/fs/cgroup sets leftover_found. */
+static char leftover_name[64];
+static int leftover_found;
+
+static int find_leftover(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	if (flag == FTW_D && !strncmp(path + ftw->base, leftover_name, strlen(leftover_name)))
+		leftover_found = 1;
+	/* our cgroups are children of the process's own: never deep down */
+	return flag == FTW_D && ftw->level >= 4 ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
+}
+
+static void test_stealscope_run_pinning(void **state)
+{
+	char base[] = "/tmp/test_stealscope_run.XXXXXX", dir[PATH_MAX];
+	char *argv[] = { STEALSCOPE, "run", "pinning", "--backend", "native", "--quick",
+			 "--out", base, NULL };
+	struct tool_run r;
+	struct child c;
+	double dedicated, shared, floating, oc0, oc1, quota;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	start_tool(argv, &c);
+	wait_tool(&c, RUN_TIMEOUT_MS, &r);
+	if (r.exit_code != 0)
+		fail_msg("stealscope run pinning exited %d: %s", r.exit_code, r.err);
+	dir_from(r.out, "report: ", "/report.html", dir, sizeof(dir));
+	tool_run_free(&r);
+
+	dedicated = summary_mean(dir, "dedicated", "contended", 0, "host_delay_pct");
+	shared = summary_mean(dir, "shared", "contended", 0, "host_delay_pct");
+	floating = summary_mean(dir, "floating", "contended", 0, "host_delay_pct");
+	oc0 = summary_mean(dir, "overcommit", "all", 0, "host_delay_pct");
+	oc1 = summary_mean(dir, "overcommit", "all", 1, "host_delay_pct");
+	print_message("host delay %%: dedicated %.1f shared %.1f floating %.1f overcommit "
+		      "%.1f/%.1f\n", dedicated, shared, floating, oc0, oc1);
+	assert_between(dedicated, 0, 10, "dedicated host_delay_pct");
+	assert_between(shared, 35, 65, "shared host_delay_pct");
+	assert_between(oc0, 35, 65, "overcommit vCPU 0 host_delay_pct");
+	assert_between(oc1, 35, 65, "overcommit vCPU 1 host_delay_pct");
+	if (!(floating < shared))
+		fail_msg("floating %.1f%% is not below shared %.1f%%", floating, shared);
+
+	/* quota ran (cgroup v1 or v2) or says why not; its cgroup is gone */
+	quota = summary_mean(dir, "quota", "all", 0, "host_delay_pct");
+	if (quota != quota)
+		assert_true(exists(dir, "quota/SKIPPED"));
+	snprintf(leftover_name, sizeof(leftover_name), "stealscope-%ld-", (long)c.pid);
+	leftover_found = 0;
+	nftw("/sys/fs/cgroup", find_leftover, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	assert_false(leftover_found);
+	rm_rf(base);
+}
+
+static void test_stealscope_run_unknown_experiment(void **state)
+{
+	char *argv[] = { STEALSCOPE, "run", "no-such-experiment", "--backend", "native", NULL };
+	struct tool_run r;
+
+	(void)state;
+	run_tool(argv, &r);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "no-such-experiment"));
+	assert_string_equal(r.out, "");
+	tool_run_free(&r);
+}
+
+static void test_stealscope_run_kvm_mini(void **state)
+{
+	char base[] = "/tmp/test_stealscope_run.XXXXXX";
+	char *argv[] = { STEALSCOPE, "run", "sched-virt", "--out", base, NULL };
+	struct tool_run r;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	run_tool(argv, &r);
+	/* the spec's default backend; nothing is created for a run that cannot start */
+	assert_int_equal(r.exit_code, 4);
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		assert_non_null(strstr(r.err, "/dev/kvm"));
+	else
+		close(fd);
+	assert_non_null(strstr(r.err, "--backend native"));
+	assert_false(exists(base, "sched-virt"));
+	tool_run_free(&r);
+	rmdir(base);
+}
+
+static void test_stealscope_run_bad_repeat(void **state)
+{
+	char *argv[] = { STEALSCOPE, "run", "sched-virt", "--backend", "native", "--repeat", "0",
+			 NULL };
+	struct tool_run r;
+
+	(void)state;
+	run_tool(argv, &r);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "--repeat"));
+	tool_run_free(&r);
+}
+
+static int csv_bad;
+static int csv_count;
+
+static int check_csv(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	struct csv_table t;
+	size_t n = strlen(path);
+
+	(void)st;
+	(void)ftw;
+	if (flag != FTW_F || n < 4 || strcmp(path + n - 4, ".csv"))
+		return 0;
+	csv_count++;
+	if (csv_table_load(path, &t)) {
+		print_error("does not parse: %s\n", path);
+		csv_bad++;
+	}
+	csv_table_free(&t);
+	return 0;
+}
+
+/* Count the threads of @pid and check none of them has a child process. */
+static int threads_without_children(pid_t pid)
+{
+	char path[PATH_MAX], buf[256];
+	struct dirent *e;
+	DIR *d;
+	int n = 0, fd;
+	ssize_t got;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/children", (long)pid, e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		got = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (got > 0)
+			fail_msg("thread %s of stealscope has children: %.*s", e->d_name, (int)got,
+				 buf);
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_stealscope_run_sigint(void **state)
+{
+	char base[] = "/tmp/test_stealscope_run.XXXXXX", dir[PATH_MAX], path[PATH_MAX];
+	char *argv[] = { STEALSCOPE, "run", "sched-virt", "--backend", "native", "--out", base,
+			 NULL };
+	struct csv_table t;
+	struct tool_run r;
+	struct child c;
+	int threads;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	start_tool(argv, &c);
+	nap_ms(400);
+	/* main thread + vCPU + hog, and no child process at all */
+	threads = threads_without_children(c.pid);
+	if (threads < 3)
+		fail_msg("stealscope has %d threads 400 ms in, want >= 3", threads);
+	nap_ms(100);
+	assert_int_equal(kill(c.pid, SIGINT), 0);
+	wait_tool(&c, RUN_TIMEOUT_MS, &r);
+	assert_int_equal(r.exit_code, 1);
+	/* it stopped at once rather than running out its 3 s */
+	if (r.elapsed_ms > 2500)
+		fail_msg("took %.0f ms to stop", r.elapsed_ms);
+	dir_from(r.err, "interrupted: partial results in ", "", dir, sizeof(dir));
+	assert_true(exists(dir, "INCOMPLETE"));
+	assert_true(exists(dir, "default/rep-1/progress.csv"));
+	assert_true(exists(dir, "default/rep-1/vcpu.csv"));
+	assert_true(exists(dir, "default/rep-1/cpu.csv"));
+	csv_bad = csv_count = 0;
+	nftw(dir, check_csv, 16, FTW_PHYS);
+	assert_int_equal(csv_bad, 0);
+	assert_true(csv_count >= 3);
+	path_join(path, sizeof(path), dir, "default/rep-1/progress.csv");
+	assert_int_equal(csv_table_load(path, &t), 0);
+	assert_true(t.nrows > 50);
+	csv_table_free(&t);
+	/* the process is gone, and with it every thread */
+	assert_int_equal(kill(c.pid, 0), -1);
+	assert_int_equal(errno, ESRCH);
+	tool_run_free(&r);
+	rm_rf(base);
+}
+
+static void test_stealscope_list(void **state)
+{
+	char *argv[] = { STEALSCOPE, "list", NULL };
+	struct tool_run r;
+
+	(void)state;
+	run_tool(argv, &r);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "sched-virt "));
+	assert_non_null(strstr(r.out, "pinning "));
+	assert_non_null(strstr(r.out, "vCPU pinning policies compared"));
+	tool_run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stealscope_list),
+		cmocka_unit_test(test_stealscope_run_unknown_experiment),
+		cmocka_unit_test(test_stealscope_run_kvm_mini),
+		cmocka_unit_test(test_stealscope_run_bad_repeat),
+		cmocka_unit_test(test_stealscope_run_sched_virt),
+		cmocka_unit_test(test_stealscope_run_pinning),
+		cmocka_unit_test(test_stealscope_run_sigint),
+	};
+	char root[PATH_MAX];
+
+	/* the repository root: TEST_FIXTURES is <root>/tests/fixtures */
+	snprintf(root, sizeof(root), "%s/../..", TEST_FIXTURES);
+	if (chdir(root))
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

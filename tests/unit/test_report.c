@@ -1,0 +1,534 @@
+/*
+ * Unit tests for experiments/report and cmd-report: a tiny synthetic results
+ * directory (spec.ini, meta.json, summary.csv written with the project's own
+ * summary writer, a fake PNG) is built in a fresh mkdtemp() directory and
+ * report.html is checked for the escaped title, the table values, the plots
+ * that exist (and only those), the INCOMPLETE banner, the reading with the
+ * right numbers, the native wording, skipped policies and missing files.
+ * The plain-language reading is also tested on its own.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/resdir.h"
+#include "experiments/commands.h"
+#include "experiments/report.h"
+#include "experiments/summary.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define assert_contains(hay, needle)                                                    \
+	do {                                                                            \
+		if (!strstr((hay), (needle)))                                           \
+			fail_msg("report does not contain \"%s\"", (needle));           \
+	} while (0)
+
+#define assert_not_contains(hay, needle)                                                \
+	do {                                                                            \
+		if (strstr((hay), (needle)))                                            \
+			fail_msg("report contains \"%s\"", (needle));                   \
+	} while (0)
+
+#define MS 1e6
+
+static char dir[64];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup_dir(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/stealscope-report-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void put(const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static char *slurp_report(void)
+{
+	char path[PATH_MAX], *buf;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static int count_tmp_entries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".tmp."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static const char classic_spec[] =
+	"[experiment]\n"
+	"name = sched-virt\n"
+	"description = 1 vCPU on CPU 0 <script>alert(1)</script> & co\n"
+	"backend = kvm-mini\n"
+	"duration = 3s\n"
+	"\n"
+	"[vm]\n"
+	"vcpus = 1\n"
+	"pin = 0\n"
+	"\n"
+	"[contention hog]\n"
+	"cpu = 0\n"
+	"start = 1s\n"
+	"duration = 1s\n";
+
+static const char classic_meta[] =
+	"{\n"
+	"  \"tool\": \"stealscope\",\n"
+	"  \"version\": \"0.1.0\",\n"
+	"  \"command_line\": [\"stealscope\", \"run\", \"sched-virt\", \"--out\", \"/tmp/x y\"],\n"
+	"  \"started_utc\": \"2026-11-26T15:57:00Z\",\n"
+	"  \"host\": {\n"
+	"    \"kernel\": \"Linux 6.1.0-test #1 SMP\",\n"
+	"    \"machine\": \"x86_64\",\n"
+	"    \"cpu_model\": \"Test CPU <fast>\",\n"
+	"    \"cpus_online\": \"0-1\",\n"
+	"    \"ncpus_online\": 2,\n"
+	"    \"kvm_module\": \"kvm_pvm\",\n"
+	"    \"kvm_dev_usable\": true,\n"
+	"    \"kvm_dev_error\": null\n"
+	"  }\n"
+	"}\n";
+
+/* A phase_summary with every figure NaN. */
+static void nan_summary(struct phase_summary *s)
+{
+	double *f = (double *)s;
+	size_t i;
+
+	for (i = 0; i < sizeof(*s) / sizeof(double); i++)
+		f[i] = NAN;
+}
+
+/* The classic's contended phase: the numbers of the reading in report.h. */
+static void contended_numbers(struct phase_summary *s)
+{
+	nan_summary(s);
+	s->units_done = 245;
+	s->work_rate_ups = 245;
+	s->work_rate_frac_of_baseline = 0.51;
+	s->longest_stall_ns = 4.1 * MS;
+	s->p99_gap_ns = 3.9 * MS;
+	s->guest_steal_pct = 49.1;
+	s->guest_tick_steal_pct = 49.0;
+	s->host_delay_pct = 49.6;
+	s->steal_diff_pct = -0.5;
+	s->host_usr_pct = 99.0;
+	s->host_sys_pct = 1.0;
+	s->host_steal_pct = 0.0;
+}
+
+static void write_summary(const char *policy, int guest)
+{
+	struct summary_key k = { policy, NULL, 0 };
+	struct phase_summary s;
+	char path[PATH_MAX];
+	struct csvw *w;
+
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	w = summary_csv_open(path);
+	assert_non_null(w);
+	contended_numbers(&s);
+	s.work_rate_ups = 480;
+	s.work_rate_frac_of_baseline = 1;
+	s.guest_steal_pct = s.host_delay_pct = s.steal_diff_pct = 0.2;
+	s.guest_tick_steal_pct = 0;
+	s.longest_stall_ns = 1.2 * MS;
+	s.p99_gap_ns = 1.1 * MS;
+	k.phase = "baseline";
+	if (!guest)
+		s.guest_steal_pct = s.guest_tick_steal_pct = s.steal_diff_pct = NAN;
+	assert_int_equal(summary_csv_rep(w, &k, 0, &s), 0);
+	contended_numbers(&s);
+	if (!guest)
+		s.guest_steal_pct = s.guest_tick_steal_pct = s.steal_diff_pct = NAN;
+	k.phase = "contended";
+	assert_int_equal(summary_csv_rep(w, &k, 0, &s), 0);
+	assert_int_equal(csvw_commit(w), 0);
+}
+
+static void classic_dir(void)
+{
+	put("spec.ini", classic_spec);
+	put("meta.json", classic_meta);
+	write_summary("default", 1);
+	put("progress-default.png", "\x89PNG\r\n\x1a\n");
+	put("progress-default.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n");
+}
+
+static void test_report_classic(void **state)
+{
+	char *html;
+
+	(void)state;
+	classic_dir();
+	assert_int_equal(report_write(dir), 0);
+	assert_int_equal(count_tmp_entries(), 0);
+	html = slurp_report();
+
+	/* title and description, escaped */
+	assert_contains(html, "<title>sched-virt \xe2\x80\x94 stealscope report</title>");
+	assert_contains(html, "<h1>sched-virt</h1>");
+	assert_contains(html, "1 vCPU on CPU 0 &lt;script&gt;alert(1)&lt;/script&gt; &amp; co");
+	assert_not_contains(html, "<script");
+	assert_not_contains(html, "INCOMPLETE");
+	assert_not_contains(html, "interrupted");
+
+	/* the reading, with the numbers of the contended phase */
+	assert_contains(html, "<p class=\"reading\">While a host busy loop shared CPU 0 with the "
+			"vCPU (1s to 2s), the vCPU spent 49.6% of its time runnable but waiting "
+			"(host run delay); the guest&#39;s own steal clock reported 49.1% and its "
+			"tick accounting 49%; progress stalled for up to 4.1 ms (p99 gap 3.9 ms); "
+			"work rate fell to 51% of the baseline.</p>");
+
+	/* the table: units in the headers, values, absent figures as a dash */
+	assert_contains(html, "<th>host run delay<span class=\"u\">%</span></th>");
+	assert_contains(html, "<th>longest stall<span class=\"u\">ms</span></th>");
+	assert_contains(html, "<tr><td>default</td><td>contended</td><td>0</td><td>1 run</td>"
+			"<td class=\"n\">245</td><td class=\"n\">245.0</td>"
+			"<td class=\"n\">51.0</td><td class=\"n\">&ndash;</td>"
+			"<td class=\"n\">4.10</td><td class=\"n\">3.90</td>"
+			"<td class=\"n\">49.1</td><td class=\"n\">49.0</td>"
+			"<td class=\"n\">49.6</td><td class=\"n\">-0.5</td>");
+	assert_contains(html, "<td>baseline</td>");
+
+	/* the plot that exists, with its SVG; none for the one that does not */
+	assert_contains(html, "<img src=\"progress-default.png\"");
+	assert_contains(html, "<a href=\"progress-default.svg\">SVG</a>");
+	assert_not_contains(html, "steal-default.png");
+	assert_not_contains(html, "policies.png");
+
+	/* what was run */
+	assert_contains(html, "<dt>Kernel</dt><dd>Linux 6.1.0-test #1 SMP</dd>");
+	assert_contains(html, "<dt>CPU model</dt><dd>Test CPU &lt;fast&gt;</dd>");
+	assert_contains(html, "<dt>KVM module</dt><dd>kvm_pvm</dd>");
+	assert_contains(html, "<dt>/dev/kvm</dt><dd>usable</dd>");
+	assert_contains(html, "<dt>Backend</dt><dd>kvm-mini</dd>");
+	assert_contains(html, "<dd>stealscope run sched-virt --out &#39;/tmp/x y&#39;</dd>");
+	assert_contains(html, "<pre>[experiment]\nname = sched-virt\n");
+	/* self-contained: no script, no external URL */
+	assert_not_contains(html, "http://");
+	assert_not_contains(html, "https://");
+	free(html);
+}
+
+static void test_report_incomplete_banner(void **state)
+{
+	char *html;
+
+	(void)state;
+	classic_dir();
+	put(RESDIR_INCOMPLETE, "run not finished\n");
+	assert_int_equal(report_write(dir), 0);
+	html = slurp_report();
+	assert_contains(html, "<div class=\"banner\">This run was interrupted; the figures cover "
+			"what was measured.</div>");
+	free(html);
+}
+
+static void test_report_native_has_no_guest_view(void **state)
+{
+	char spec[sizeof(classic_spec) + 16], *p, *html;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s", classic_spec);
+	p = strstr(spec, "kvm-mini");
+	memcpy(p, "native  ", 8);          /* same length: "backend = native  " */
+	put("spec.ini", spec);
+	write_summary("default", 0);
+	assert_int_equal(report_write(dir), 0);
+	html = slurp_report();
+	assert_contains(html, "<p class=\"reading\">Native backend: no guest, host run delay of "
+			"the vCPU threads only. While a host busy loop shared CPU 0 with the vCPU "
+			"thread (1s to 2s), the vCPU thread spent 49.6% of its time runnable but "
+			"waiting (host run delay); progress stalled for up to 4.1 ms (p99 gap 3.9 "
+			"ms); work rate fell to 51% of the baseline; this machine&#39;s own "
+			"/proc/stat steal on those CPUs was 0.0%.</p>");
+	assert_not_contains(html, "steal clock");
+	/* no meta.json here: said, not guessed */
+	assert_contains(html, "meta.json is missing or unreadable");
+	assert_contains(html, "<dt>Backend</dt><dd>native</dd>");
+	free(html);
+}
+
+static const char comparison_spec[] =
+	"[experiment]\n"
+	"name = pinning\n"
+	"description = policies\n"
+	"duration = 3s\n"
+	"repeat = 2\n"
+	"[vm]\n"
+	"pin = 0\n"
+	"[contention hog]\n"
+	"cpu = 0\n"
+	"[policy dedicated]\n"
+	"description = vCPU alone on CPU 1\n"
+	"vm.pin = 1\n"
+	"[policy quota]\n"
+	"description = limited to 50%\n"
+	"vm.quota = 50\n"
+	"contention = none\n";
+
+static void test_report_comparison_means_and_skips(void **state)
+{
+	struct summary_key k = { "dedicated", "contended", 0 };
+	struct phase_summary reps[2];
+	struct phase_spread sp;
+	char path[PATH_MAX], *html;
+	struct csvw *w;
+
+	(void)state;
+	put("spec.ini", comparison_spec);
+	put("meta.json", classic_meta);
+	contended_numbers(&reps[0]);
+	contended_numbers(&reps[1]);
+	reps[0].host_delay_pct = 1.0;
+	reps[1].host_delay_pct = 3.0;
+	reps[0].work_rate_frac_of_baseline = reps[1].work_rate_frac_of_baseline = NAN;
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	w = summary_csv_open(path);
+	assert_non_null(w);
+	assert_int_equal(summary_csv_rep(w, &k, 0, &reps[0]), 0);
+	assert_int_equal(summary_csv_rep(w, &k, 1, &reps[1]), 0);
+	summary_aggregate(reps, 2, &sp);
+	assert_int_equal(summary_csv_spread(w, &k, &sp), 0);
+	assert_int_equal(csvw_commit(w), 0);
+	snprintf(path, sizeof(path), "%s/quota", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	put("quota/SKIPPED", "requires cgroup-cpu-max: <no> cgroup v2 cpu controller\n");
+	put("policies.png", "\x89PNG\r\n\x1a\n");
+
+	assert_int_equal(report_write(dir), 0);
+	html = slurp_report();
+	/* one mean row (of 2), neither the repetitions nor sd/min/max */
+	assert_contains(html, "<td>dedicated</td><td>contended</td><td>0</td><td>mean of 2</td>");
+	assert_not_contains(html, "<td>0</td><td>0</td>");
+	assert_not_contains(html, "<td>sd</td>");
+	assert_contains(html, "<td class=\"n\">2.0</td>");     /* mean host delay */
+	/* the reading: vCPU on CPU 1, hog on CPU 0, no baseline phase */
+	assert_contains(html, "While a host busy loop ran on CPU 0 (0s to 3s), the vCPU spent "
+			"2.0% of its time runnable but waiting (host run delay)");
+	assert_contains(html, "; work rate was 245.0 units/s.</p>");
+	assert_contains(html, "<h3>Policy dedicated</h3>");
+	assert_contains(html, "<p class=\"skipped\">Skipped: requires cgroup-cpu-max: &lt;no&gt; "
+			"cgroup v2 cpu controller</p>");
+	assert_contains(html, "<h2>Skipped policies</h2>");
+	assert_contains(html, "<li><b>quota</b>: requires cgroup-cpu-max: &lt;no&gt; cgroup v2 "
+			"cpu controller</li>");
+	assert_contains(html, "<img src=\"policies.png\"");
+	assert_contains(html, "Phases: contended [0s, 3s); 2 repetitions.");
+	free(html);
+}
+
+/* Without SKIPPED files, meta.json's per-policy status and reason are used. */
+static void test_report_meta_policy_status(void **state)
+{
+	char *html;
+
+	(void)state;
+	put("spec.ini", comparison_spec);
+	put("meta.json",
+	    "{\"tool\": \"stealscope\", \"backend\": \"native\", \"host\": {},\n"
+	    " \"policies\": [\n"
+	    "  {\"name\": \"dedicated\", \"status\": \"failed\", \"reason\": \"thread <died>\"},\n"
+	    "  {\"name\": \"quota\", \"status\": \"skipped\",\n"
+	    "   \"reason\": \"needs cgroup-cpu-max: no cpu controller\"}]}\n");
+	assert_int_equal(report_write(dir), 0);
+	html = slurp_report();
+	assert_contains(html, "<p class=\"skipped\">Failed: thread &lt;died&gt;. What it "
+			"measured before that is shown below.</p>");
+	assert_contains(html, "<li><b>quota</b>: needs cgroup-cpu-max: no cpu controller</li>");
+	assert_not_contains(html, "<li><b>dedicated</b>");
+	/* the run-wide backend of meta.json */
+	assert_contains(html, "<dt>Backend</dt><dd>native</dd>");
+	free(html);
+}
+
+static void test_report_missing_pieces(void **state)
+{
+	char *html;
+
+	(void)state;
+	put("spec.ini", classic_spec);
+	put(RESDIR_INCOMPLETE, "run not finished\n");
+	assert_int_equal(report_write(dir), 0);
+	html = slurp_report();
+	assert_contains(html, "This run was interrupted");
+	assert_contains(html, "No readable summary.csv");
+	assert_contains(html, "meta.json is missing or unreadable");
+	assert_contains(html, "No summary for this policy: the run stopped before it was measured.");
+	assert_not_contains(html, "<img");
+	free(html);
+
+	/* a directory that is not there is an error, and nothing is written */
+	assert_int_equal(report_write("/nonexistent-stealscope/run"), -ENOENT);
+}
+
+static void test_report_reading_text(void **state)
+{
+	struct phase_summary s;
+	struct report_reading in = { "kvm-mini", 0, "", "the vCPU", 0, &s };
+	char buf[512], small[16];
+	size_t n;
+
+	(void)state;
+	nan_summary(&s);
+	s.host_delay_pct = 12.25;
+	n = report_reading_text(&in, buf, sizeof(buf));
+	assert_string_equal(buf, "The vCPU spent 12.2% of its time runnable but waiting (host run "
+			    "delay); the guest reported no steal figures.");
+	assert_int_equal(n, strlen(buf));
+
+	/* only tick accounting; short stalls in microseconds; a rate above baseline */
+	s.guest_tick_steal_pct = 10;
+	s.longest_stall_ns = 850e3;
+	s.work_rate_frac_of_baseline = 1.02;
+	in.when = "Over the whole run (no host busy loop)";
+	in.subject = "the vCPUs";
+	in.plural = 1;
+	report_reading_text(&in, buf, sizeof(buf));
+	assert_string_equal(buf, "Over the whole run (no host busy loop), the vCPUs spent 12.2% of "
+			    "their time runnable but waiting (host run delay); the guest's tick "
+			    "accounting reported 10% steal; progress stalled for up to 850 \xc2\xb5s; "
+			    "work rate rose to 102% of the baseline.");
+
+	/* no delay figure at all */
+	nan_summary(&s);
+	s.work_rate_frac_of_baseline = 0.999;
+	in.when = "";
+	in.subject = "vCPU 1";
+	in.plural = 0;
+	report_reading_text(&in, buf, sizeof(buf));
+	assert_string_equal(buf, "vCPU 1 had no host run delay recorded; the guest reported no "
+			    "steal figures; work rate held at 100% of the baseline.");
+
+	/* native: no guest clause; the note only where asked for */
+	nan_summary(&s);
+	s.host_delay_pct = 30;
+	s.host_steal_pct = 2.5;
+	in.backend = "native";
+	in.backend_note = 1;
+	in.subject = "vCPU thread 1";
+	report_reading_text(&in, buf, sizeof(buf));
+	assert_string_equal(buf, "Native backend: no guest, host run delay of the vCPU threads "
+			    "only. vCPU thread 1 spent 30.0% of its time runnable but waiting (host "
+			    "run delay); this machine's own /proc/stat steal on those CPUs was 2.5%.");
+	in.backend_note = 0;
+	report_reading_text(&in, buf, sizeof(buf));
+	assert_string_equal(buf, "vCPU thread 1 spent 30.0% of its time runnable but waiting (host "
+			    "run delay); this machine's own /proc/stat steal on those CPUs was 2.5%.");
+
+	/* truncation: terminated, and the full length returned */
+	n = report_reading_text(&in, small, sizeof(small));
+	assert_int_equal(n, strlen(buf));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+}
+
+static void test_report_command(void **state)
+{
+	char *help[] = { "report", "--help", NULL };
+	char *none[] = { "report", NULL };
+	char *missing[] = { "report", "/nonexistent-stealscope/run", NULL };
+	char *two[] = { "report", dir, "extra", NULL };
+	char *ok[] = { "report", dir, NULL };
+	char path[PATH_MAX];
+
+	(void)state;
+	assert_int_equal(cmd_report(2, help), EXIT_OK);
+	assert_int_equal(cmd_report(1, none), EXIT_USAGE);
+	assert_string_equal(log_last_error(), "report: missing results directory DIR");
+	assert_int_equal(cmd_report(2, missing), EXIT_USAGE);
+	assert_string_equal(log_last_error(),
+			    "report: /nonexistent-stealscope/run: No such file or directory");
+	assert_int_equal(cmd_report(3, two), EXIT_USAGE);
+	assert_string_equal(log_last_error(), "unexpected argument 'extra'");
+	snprintf(path, sizeof(path), "%s/spec.ini", dir);
+	put("spec.ini", classic_spec);
+	assert_int_equal(cmd_report(2, ok), EXIT_OK);
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	assert_int_equal(access(path, R_OK), 0);
+	/* a file where a directory belongs */
+	ok[1] = path;
+	assert_int_equal(cmd_report(2, ok), EXIT_USAGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_report_classic, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_report_incomplete_banner, setup_dir,
+						teardown_dir),
+		cmocka_unit_test_setup_teardown(test_report_native_has_no_guest_view, setup_dir,
+						teardown_dir),
+		cmocka_unit_test_setup_teardown(test_report_comparison_means_and_skips, setup_dir,
+						teardown_dir),
+		cmocka_unit_test_setup_teardown(test_report_meta_policy_status, setup_dir,
+						teardown_dir),
+		cmocka_unit_test_setup_teardown(test_report_missing_pieces, setup_dir,
+						teardown_dir),
+		cmocka_unit_test(test_report_reading_text),
+		cmocka_unit_test_setup_teardown(test_report_command, setup_dir, teardown_dir),
+	};
+
+	log_init("test_report");
+	log_set_quiet(1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
