@@ -4,32 +4,31 @@
  * The writer quotes a field only when it must (a comma, a quote, CR/LF, or
  * blank space at either end, which libcsv would otherwise trim on reading),
  * so numeric columns stay plain; quoted fields go through libcsv's
- * csv_fwrite(). Rows go to "<path>.tmp.<pid>" and reach <path> only through
- * fsync + rename in csvw_commit(). The reader runs libcsv in strict mode and
- * keeps the whole table in memory.
+ * csv_fwrite(). Rows go to an afile (fileio.h): "<path>.tmp.<pid>", which
+ * reaches <path> only through fsync + rename in csvw_commit(). The reader
+ * runs libcsv in strict mode and keeps the whole table in memory; numeric
+ * cells go through parse.c's strict parsers, never bare strtod/strtoll.
  *
  * This file must never leave a partial file under the final name, never
  * write to stdout except for the "-" path, and never exit.
  */
 #include "common/csvio.h"
 
+#include "common/fileio.h"
 #include "common/log.h"
+#include "common/parse.h"
 
 #include <csv.h>
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 struct csvw {
-	FILE *fp;
+	FILE *fp;                      /* afile_fp(af), or stdout */
+	struct afile *af;              /* NULL when writing stdout */
 	char *path;                    /* final name, "-" for stdout */
-	char *tmp;                     /* NULL when writing stdout */
 	size_t ncols;
 	size_t nfields;                /* fields in the current row */
 	int err;                       /* sticky: first failure, already logged */
@@ -78,70 +77,45 @@ static int csvw_put(struct csvw *w, const char *s)
 static void csvw_free(struct csvw *w)
 {
 	free(w->path);
-	free(w->tmp);
 	free(w);
 }
 
 struct csvw *csvw_open(const char *path, const char *const *cols, size_t ncols)
 {
 	struct csvw *w;
-	int fd, e;
 	size_t i;
+	int e;
 
 	if (!path || !*path || !cols || ncols == 0) {
 		errno = -log_err(-EINVAL, "csvw_open: need a path and at least one column");
 		return NULL;
 	}
 	w = calloc(1, sizeof(*w));
-	if (!w)
-		goto nomem;
+	if (!w || !(w->path = strdup(path))) {
+		e = -log_err(-ENOMEM, "csvw_open %s: out of memory", path);
+		goto fail;
+	}
 	w->ncols = ncols;
-	w->path = strdup(path);
-	if (!w->path)
-		goto nomem_w;
-
 	if (strcmp(path, "-") == 0) {
 		w->fp = stdout;
 	} else {
-		if (asprintf(&w->tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-			w->tmp = NULL;
-			goto nomem_w;
+		w->af = afile_open_path(path);
+		if (!w->af) {
+			e = errno;     /* logged by afile */
+			goto fail;
 		}
-		fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			e = errno;
-			log_err(-e, "open %s: %s", w->tmp, strerror(e));
-			goto fail_free;
-		}
-		w->fp = fdopen(fd, "w");
-		if (!w->fp) {
-			e = errno;
-			log_err(-e, "fdopen %s: %s", w->tmp, strerror(e));
-			close(fd);
-			unlink(w->tmp);
-			goto fail_free;
-		}
+		w->fp = afile_fp(w->af);
 	}
 
 	for (i = 0; i < ncols; i++)
 		csvw_put(w, cols[i] ? cols[i] : "");
-	if (csvw_end_row(w) < 0) {
-		e = -w->err;
-		if (w->tmp) {
-			fclose(w->fp);
-			unlink(w->tmp);
-		}
-		goto fail_free;
-	}
-	return w;
-
-nomem_w:
-	csvw_free(w);
-nomem:
-	errno = -log_err(-ENOMEM, "csvw_open %s: out of memory", path);
-	return NULL;
-fail_free:
-	csvw_free(w);
+	if (csvw_end_row(w) == 0)
+		return w;
+	e = -w->err;                   /* logged by csvw_put()/csvw_end_row() */
+	afile_abort(w->af);
+fail:
+	if (w)
+		csvw_free(w);
 	errno = e;
 	return NULL;
 }
@@ -210,30 +184,18 @@ int csvw_flush(struct csvw *w)
 
 int csvw_commit(struct csvw *w)
 {
-	int err, e;
+	int err;
 
-	if (!w->tmp) {                 /* stdout: nothing to rename */
-		err = csvw_flush(w);
+	/* csvw_flush() returns a sticky error as it is, or logs a new one: never twice. */
+	err = csvw_flush(w);
+	if (!w->af) {                  /* stdout: nothing to rename */
 		csvw_free(w);
 		return err;
 	}
-
-	err = csvw_flush(w);
-	if (!err && fsync(fileno(w->fp)) < 0) {
-		e = errno;
-		err = log_err(-e, "fsync %s: %s", w->tmp, strerror(e));
-	}
-	/* fclose() after a failed write may fail again; only the first error counts. */
-	if (fclose(w->fp) == EOF && !err) {
-		e = errno;
-		err = log_err(-e, "close %s: %s", w->tmp, strerror(e));
-	}
-	if (!err && rename(w->tmp, w->path) < 0) {
-		e = errno;
-		err = log_err(-e, "rename %s to %s: %s", w->tmp, w->path, strerror(e));
-	}
 	if (err)
-		unlink(w->tmp);
+		afile_abort(w->af);
+	else
+		err = afile_commit(w->af);
 	csvw_free(w);
 	return err;
 }
@@ -242,12 +204,10 @@ void csvw_abort(struct csvw *w)
 {
 	if (!w)
 		return;
-	if (w->tmp) {
-		fclose(w->fp);
-		unlink(w->tmp);
-	} else {
+	if (w->af)
+		afile_abort(w->af);
+	else
 		fflush(w->fp);
-	}
 	csvw_free(w);
 }
 
@@ -439,43 +399,14 @@ int csv_table_parse(const char *buf, size_t len, struct csv_table *t)
 
 int csv_table_load(const char *path, struct csv_table *t)
 {
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0;
-	ssize_t r;
-	int fd, e, err;
+	struct fileio_buf b = { 0 };
+	int err;
 
 	memset(t, 0, sizeof(*t));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		return log_err(-e, "open %s: %s", path, strerror(e));
-	}
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = log_err(-ENOMEM, "read %s: out of memory", path);
-				goto out;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			err = log_err(-e, "read %s: %s", path, strerror(e));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	err = csv_parse_named(path, buf, len, t);
-out:
-	free(buf);
-	close(fd);
+	err = fileio_load(path, 0, 0, &b);
+	if (!err)
+		err = csv_parse_named(path, b.data, b.len, t);
+	fileio_buf_free(&b);
 	return err;
 }
 
@@ -513,11 +444,17 @@ const char *csv_table_cell(const struct csv_table *t, size_t row, size_t col)
 	return t->cells[row * t->ncols + col];
 }
 
-/* The cell to parse, or NULL after logging why there is nothing to parse. */
-static const char *numeric_cell(const struct csv_table *t, size_t row, size_t col, int *err)
+/*
+ * The cell to parse, or NULL after logging why there is nothing to parse (an
+ * empty cell is reported only when @empty_ok is 0). @what gets the cell's
+ * name for parse.c's messages: "row 3, column steal_pct".
+ */
+static const char *numeric_cell(const struct csv_table *t, size_t row, size_t col, int empty_ok,
+				char *what, size_t whatlen, int *err)
 {
 	const char *s;
 
+	*err = 0;
 	if (row >= t->nrows || col >= t->ncols) {
 		*err = log_err(-EINVAL, "row %zu, column %zu: no such cell (%zu rows, %zu columns)",
 			       row + 1, col + 1, t->nrows, t->ncols);
@@ -525,53 +462,38 @@ static const char *numeric_cell(const struct csv_table *t, size_t row, size_t co
 	}
 	s = t->cells[row * t->ncols + col];
 	if (!*s) {
-		*err = log_err(-EINVAL, "row %zu, column %s: empty cell", row + 1, t->header[col]);
+		if (!empty_ok)
+			*err = log_err(-EINVAL, "row %zu, column %s: empty cell", row + 1,
+				       t->header[col]);
 		return NULL;
 	}
+	snprintf(what, whatlen, "row %zu, column %s", row + 1, t->header[col]);
 	return s;
 }
 
 int csv_table_i64(const struct csv_table *t, size_t row, size_t col, int64_t *out)
 {
+	char what[160];
 	const char *s;
-	char *end;
-	long long v;
-	int err = 0;
+	int err;
 
-	s = numeric_cell(t, row, col, &err);
+	s = numeric_cell(t, row, col, 0, what, sizeof(what), &err);
 	if (!s)
 		return err;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (isspace((unsigned char)*s) || end == s || *end)
-		return log_err(-EINVAL, "row %zu, column %s: not an integer: \"%s\"",
-			       row + 1, t->header[col], s);
-	if (errno == ERANGE)
-		return log_err(-ERANGE, "row %zu, column %s: out of range: \"%s\"",
-			       row + 1, t->header[col], s);
-	*out = v;
-	return 0;
+	return parse_i64(what, s, INT64_MIN, INT64_MAX, out);
 }
 
 int csv_table_f(const struct csv_table *t, size_t row, size_t col, double *out)
 {
+	char what[160];
 	const char *s;
-	char *end;
-	double v;
-	int err = 0;
+	int err;
 
-	s = numeric_cell(t, row, col, &err);
-	if (!s)
+	s = numeric_cell(t, row, col, 1, what, sizeof(what), &err);
+	if (!s) {
+		if (!err)
+			*out = NAN;     /* empty: not measured, as csvw_f() writes NaN */
 		return err;
-	errno = 0;
-	v = strtod(s, &end);
-	if (isspace((unsigned char)*s) || end == s || *end)
-		return log_err(-EINVAL, "row %zu, column %s: not a number: \"%s\"",
-			       row + 1, t->header[col], s);
-	/* ERANGE on underflow still yields a usable (tiny) value; overflow does not. */
-	if (errno == ERANGE && isinf(v))
-		return log_err(-ERANGE, "row %zu, column %s: out of range: \"%s\"",
-			       row + 1, t->header[col], s);
-	*out = v;
-	return 0;
+	}
+	return parse_f64(what, s, out);
 }

@@ -2,8 +2,10 @@
  * csvio: CSV files on libcsv. Writing: a header row, then rows of fields,
  * quoted (by libcsv) only where needed: a comma, a quote, CR/LF, or a space or
  * tab at either end; numbers are never quoted. Rows go to a temporary file
- * that is renamed into place on commit (a reader never sees a half-written
- * file). Reading: a whole table into memory, with strict numeric accessors.
+ * (an afile, see fileio.h) that is renamed into place on commit (a reader
+ * never sees a half-written file). Reading: a whole table into memory, with
+ * strict numeric accessors. This module never exits and writes stdout only
+ * for the path "-".
  */
 #ifndef STEALSCOPE_CSVIO_H
 #define STEALSCOPE_CSVIO_H
@@ -29,7 +31,10 @@ struct csvw *csvw_open(const char *path, const char *const *cols, size_t ncols);
 int csvw_str(struct csvw *w, const char *s);
 int csvw_i64(struct csvw *w, int64_t v);
 int csvw_u64(struct csvw *w, uint64_t v);
-/* "%.*f" with @decimals clamped to [0, 17]; NaN is written as "". */
+/*
+ * "%.*f" with @decimals clamped to [0, 17]; NaN is written as "" (not
+ * measured), which csv_table_f() reads back as NaN.
+ */
 int csvw_f(struct csvw *w, double v, int decimals);
 /* End the row: -EINVAL (logged) if the field count differs from the header. */
 int csvw_end_row(struct csvw *w);
@@ -37,9 +42,12 @@ int csvw_end_row(struct csvw *w);
 /* Flush the rows written so far to the temporary file (for long runs). */
 int csvw_flush(struct csvw *w);
 
-/* Flush, fsync, rename into place, free. Returns 0 or -errno (logged); on
- * error (including an earlier sticky one) the temporary file is removed and
- * nothing appears under @path. For "-" it only flushes stdout. */
+/*
+ * Flush, fsync, rename into place, fsync the directory (afile_commit()),
+ * free. Returns 0 or -errno, logged once (an earlier sticky error is returned
+ * as it is); on error the temporary file is removed and @path is left as it
+ * was. For "-" it only flushes stdout.
+ */
 int csvw_commit(struct csvw *w);
 
 /* Discard: remove the temporary file, free. */
@@ -71,9 +79,17 @@ int csv_table_col(const struct csv_table *t, const char *name);
 const char *csv_table_cell(const struct csv_table *t, size_t row, size_t col);
 
 /*
- * Strictly parsed numeric cells: no blanks, no trailing garbage, not empty.
- * -EINVAL, or -ERANGE when out of range; logged with the data row (counted
- * from 1, below the header) and the column name.
+ * Strictly parsed numeric cells, plain decimal only: an optional '-', digits,
+ * and for csv_table_f() an optional fraction (".5" needs its leading digit)
+ * and exponent ("1.5e3", "2E-7"). Never a '+' sign, blanks, hex ("0x10",
+ * "0x1p3"), or the words nan/inf. Returns 0, -EINVAL, or -ERANGE when out of
+ * range (int64, or a double that overflows); logged with the data row
+ * (counted from 1, below the header) and the column name. @out is written
+ * only on success.
+ *
+ * An empty cell means "not measured" (csvw_f() writes NaN as ""):
+ * csv_table_f() returns 0 with NaN for it, csv_table_i64() -EINVAL ("empty
+ * cell") since an integer has no NaN.
  */
 int csv_table_i64(const struct csv_table *t, size_t row, size_t col, int64_t *out);
 int csv_table_f(const struct csv_table *t, size_t row, size_t col, double *out);

@@ -10,9 +10,9 @@
  */
 #include "common/hostinfo.h"
 
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/parse.h"
-#include "common/resdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,34 +78,25 @@ static void read_cpu_model(const char *root, char *out, size_t outlen)
 	fclose(fp);
 }
 
-/* The online CPU list as the kernel spells it, and how many CPUs it names. */
+/* The online CPU list, canonical ("0,2-3"), and how many CPUs it names. */
 static int read_cpus_online(const char *root, struct hostinfo *h)
 {
-	char path[PATH_MAX], buf[sizeof(h->cpus_online)];
+	char path[PATH_MAX];
 	cpu_set_t set;
-	FILE *fp;
-	char *s;
 	int err;
 
 	snprintf(h->cpus_online, sizeof(h->cpus_online), "unknown");
 	h->ncpus_online = 0;
+	/* No such file (or none we may read) is a fact, not a failure. */
 	root_path(path, sizeof(path), root, "/sys/devices/system/cpu/online");
-	fp = fopen(path, "re");
-	if (!fp) {
-		log_debug("open %s: %s", path, strerror(errno));
+	if (access(path, R_OK) < 0) {
+		log_debug("%s: %s", path, strerror(errno));
 		return 0;
 	}
-	if (!fgets(buf, sizeof(buf), fp)) {
-		fclose(fp);
-		log_debug("%s: empty", path);
-		return 0;
-	}
-	fclose(fp);
-	s = trim(buf);
-	err = parse_cpulist(path, s, &set);
+	err = cpus_online(root, &set);
 	if (err)
 		return err;
-	snprintf(h->cpus_online, sizeof(h->cpus_online), "%s", s);
+	cpulist_format(&set, h->cpus_online, sizeof(h->cpus_online));
 	h->ncpus_online = CPU_COUNT(&set);
 	return 0;
 }
@@ -223,9 +214,13 @@ int meta_write_ext(const char *dir, const char *tool, int argc, char *const *arg
 		extra(&j, arg);
 	jsonw_obj_end(&j);
 
-	/* Misuse is logged by json; write errors are reported by afile_commit(). */
-	err = jsonw_finish(&j);
-	if (err == -EINVAL) {
+	/*
+	 * Misuse is logged by json. Write errors are left to afile_commit(),
+	 * which logs them once with the path and the real errno (jsonw_finish()
+	 * would log its own "write failed" first).
+	 */
+	err = jsonw_check_complete(&j);
+	if (err) {
 		afile_abort(f);
 		return err;
 	}

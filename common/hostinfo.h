@@ -1,7 +1,9 @@
 /*
  * hostinfo: facts about the host for meta.json: kernel, CPU model, online
  * CPUs, which KVM module is in use and whether /dev/kvm opens. Reads under a
- * root directory so tests can use fixture trees.
+ * root directory so tests can use fixture trees. It must never load or probe
+ * kernel modules, never keep /dev/kvm open, and never write anything but
+ * meta.json.
  */
 #ifndef STEALSCOPE_HOSTINFO_H
 #define STEALSCOPE_HOSTINFO_H
@@ -9,12 +11,14 @@
 #include <stdint.h>
 
 #include "common/json.h"
+#include "common/parse.h"
 
 struct hostinfo {
 	char kernel[256];              /* uname -srv style */
 	char machine[64];
 	char cpu_model[256];           /* /proc/cpuinfo "model name", or "unknown" */
-	char cpus_online[256];         /* "0-1"; "unknown" if unreadable */
+	char cpus_online[CPULIST_FMT_LEN]; /* canonical list, "0,2-3"; "unknown"
+					      when the file is missing or unreadable */
 	int ncpus_online;              /* CPUs in that list; 0 if unknown */
 	char kvm_module[32];           /* first of kvm_intel | kvm_amd | kvm_pvm found
 					  under /sys/module, else none */
@@ -24,8 +28,9 @@ struct hostinfo {
 
 /*
  * Gather facts under @root ("" or NULL for the real system; uname is always
- * real). Missing files give "unknown"/0, not errors. Returns 0, or -errno
- * (logged) when uname fails or the online CPU list is malformed.
+ * real). Missing or unreadable files give "unknown"/0, not errors. Returns 0,
+ * or -errno (logged) when uname fails or the online CPU list is malformed
+ * (an empty file included) or cannot be read to its end.
  */
 int hostinfo_gather(const char *root, struct hostinfo *h);
 

@@ -8,15 +8,13 @@
  * experiment. This file must never exit and never print to stdout.
  */
 #include "common/ini.h"
+#include "common/fileio.h"
 #include "common/log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Quoted text in messages is cut here so one bad line cannot flood stderr. */
 #define INI_QUOTE_MAX 60
@@ -292,56 +290,14 @@ fail:
 
 int ini_load(const char *path, struct ini *out)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t used = 0;
-	ssize_t n;
-	int fd, rc;
+	struct fileio_buf b = { 0 };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return log_err(-errno, "open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st)) {
-		rc = log_err(-errno, "stat %s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = log_err(-EINVAL, "%s: not a regular file", path);
-		goto out_close;
-	}
-	if (st.st_size > INI_MAX_FILE_BYTES) {
-		rc = log_err(-EFBIG, "%s: larger than %d bytes", path, INI_MAX_FILE_BYTES);
-		goto out_close;
-	}
-	/* One byte more than allowed, so a file that grew meanwhile is noticed. */
-	buf = malloc(INI_MAX_FILE_BYTES + 1);
-	if (!buf) {
-		rc = log_err(-ENOMEM, "%s: out of memory", path);
-		goto out_close;
-	}
-	for (;;) {
-		n = read(fd, buf + used, INI_MAX_FILE_BYTES + 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = log_err(-errno, "read %s: %s", path, strerror(errno));
-			goto out_free;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		if (used > INI_MAX_FILE_BYTES) {
-			rc = log_err(-EFBIG, "%s: larger than %d bytes", path,
-				     INI_MAX_FILE_BYTES);
-			goto out_free;
-		}
-	}
-	rc = ini_parse(buf, used, path, out);
-out_free:
-	free(buf);
-out_close:
-	close(fd);
+	rc = fileio_load(path, INI_MAX_FILE_BYTES, FILEIO_REGULAR, &b);
+	if (!rc)
+		rc = ini_parse(b.data, b.len, path, out);
+	fileio_buf_free(&b);
 	return rc;
 }
 

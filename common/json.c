@@ -249,13 +249,22 @@ void jsonw_kv_bool(struct jsonw *j, const char *key, int v)
 	jsonw_bool(j, v);
 }
 
-int jsonw_finish(struct jsonw *j)
+int jsonw_check_complete(struct jsonw *j)
 {
 	if (j->err)
 		return j->err;
 	if (j->depth || j->pending_key)
 		return j->err = log_err(-EINVAL, "json: finished with %d container(s) still open",
 					j->depth);
+	return 0;
+}
+
+int jsonw_finish(struct jsonw *j)
+{
+	int err = jsonw_check_complete(j);
+
+	if (err)
+		return err;
 	if (fflush(j->fp) || ferror(j->fp))
 		return log_err(-EIO, "json: write failed");
 	return 0;

@@ -48,9 +48,18 @@ void jsonw_kv_f(struct jsonw *j, const char *key, double v);
 void jsonw_kv_bool(struct jsonw *j, const char *key, int v);
 
 /*
- * Finish a document: check every container was closed and flush the stream
- * (it is not closed). Returns 0, -EINVAL after misuse or with containers
- * still open, or -EIO when the stream reported a write error.
+ * Check the document is complete: no misuse, every container closed, no key
+ * waiting for its value. The stream is not touched. Returns 0 or -EINVAL
+ * (logged once). For a stream whose owner reports write errors itself (an
+ * afile: afile_commit() names the path and the errno).
+ */
+int jsonw_check_complete(struct jsonw *j);
+
+/*
+ * Finish a document: jsonw_check_complete(), then flush the stream (it is
+ * not closed). Returns 0, -EINVAL after misuse or with containers still
+ * open, or -EIO (logged "json: write failed") when the stream reported a
+ * write error.
  */
 int jsonw_finish(struct jsonw *j);
 

@@ -11,16 +11,14 @@
  */
 #include "common/jsonget.h"
 
+#include "common/fileio.h"
 #include "common/log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Path segments (member names) longer than this are refused. */
 #define SEGMENT_MAX 255
@@ -335,47 +333,15 @@ int jsonget_parse(const char *buf, size_t len, const char *name, struct jsonget_
 
 int jsonget_load(const char *path, struct jsonget_doc *doc)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	ssize_t r;
-	int fd, err;
+	struct fileio_buf b = { 0 };
+	int err;
 
 	doc->text = NULL;
 	doc->len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return log_err(-errno, "open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st)) {
-		err = log_err(-errno, "stat %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (st.st_size > JSONGET_MAX_FILE_BYTES) {
-		err = log_err(-EFBIG, "%s: larger than %d bytes", path, JSONGET_MAX_FILE_BYTES);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = log_err(-ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	/* The size may change under us: read to EOF, but never past the buffer. */
-	while (got < (size_t)st.st_size) {
-		r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = log_err(-errno, "read %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	err = jsonget_parse(buf, got, path, doc);
-out:
-	free(buf);
-	close(fd);
+	err = fileio_load(path, JSONGET_MAX_FILE_BYTES, 0, &b);
+	if (!err)
+		err = jsonget_parse(b.data, b.len, path, doc);
+	fileio_buf_free(&b);
 	return err;
 }
 

@@ -1,28 +1,32 @@
 /*
- * parse: see parse.h. Turns user text (options, spec values, the sysfs
- * online mask) into numbers, durations and CPU sets, strictly.
+ * parse: see parse.h. Turns user text (options, spec values, CSV cells, the
+ * sysfs online mask) into numbers, durations and CPU sets, and kernel
+ * counter tokens into u64, strictly.
  *
  * Each parser first checks the shape of the text by hand (digits, one
- * optional fraction, the allowed suffix) and only then hands the digits to
- * strtoll/strtod, so the C library's leniency (leading blanks, signs, hex,
- * exponents, "nan") never leaks through. Every failure is logged exactly once
- * here, with @what, the offending text and the problem; callers pass the code
- * up without logging again. This file must never exit, never print to
- * stdout, and never write an output argument on failure.
+ * optional fraction, the exponent or suffix it allows) and only then hands
+ * the digits to strtoll/strtod, so the C library's leniency (leading blanks,
+ * signs, hex, "nan", "inf") never leaks through. Every failure of a
+ * parse_<value>() is logged exactly once here, with @what, the offending text
+ * and the problem; callers pass the code up without logging again. The
+ * counter token parser is silent instead (its callers name the line). This
+ * file must never exit, never print to stdout, and never write an output
+ * argument on failure.
  */
 #include "common/parse.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PARSE_ONLINE_PATH "/sys/devices/system/cpu/online"
 
@@ -81,6 +85,80 @@ int parse_i64(const char *what, const char *s, int64_t min, int64_t max, int64_t
 			       w, s, min, max);
 	*out = v;
 	return 0;
+}
+
+/* ---- decimal numbers ------------------------------------------------------ */
+
+/* What parse_decimal() accepts, and how its messages name the value. */
+struct parse_decimal_rules {
+	const char *kind;              /* "number", "percentage" */
+	int minus;                     /* a leading '-' is allowed */
+	int exponent;                  /* "e3", "E-7" is allowed */
+	const char *suffix;            /* text allowed after the number ("%"), or NULL */
+	double max;                    /* largest magnitude allowed */
+	const char *range;             /* the range as messages state it: "[0, 100]" */
+};
+
+/*
+ * The shape is checked by hand first (optional '-', digits, optional
+ * fraction and exponent, the allowed suffix), so strtod only ever sees plain
+ * decimal: never blanks, '+', hex, "nan" or "inf". An overflow comes back
+ * from strtod as inf, which no max lets through; an underflow is a tiny
+ * number or 0 and is accepted.
+ */
+static int parse_decimal(const char *w, const char *s, const struct parse_decimal_rules *r,
+			 double *out)
+{
+	const char *p, *exp;
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return log_err(-EINVAL, "%s: invalid %s '': empty", w, r->kind);
+	if (parse_has_space(s))
+		return log_err(-EINVAL, "%s: invalid %s '%s': contains whitespace", w, r->kind, s);
+	if (*s == '+' || (*s == '-' && !r->minus))
+		return log_err(-EINVAL, "%s: invalid %s '%s': a %ssign is not allowed", w, r->kind,
+			       s, r->minus ? "'+' " : "");
+	p = *s == '-' ? s + 1 : s;
+	if (!parse_is_digit(*p))
+		return log_err(-EINVAL, "%s: invalid %s '%s': not a number", w, r->kind, s);
+	p = parse_skip_digits(p);
+	if (*p == '.') {
+		if (!parse_is_digit(p[1]))
+			return log_err(-EINVAL, "%s: invalid %s '%s': expected digits after '.'", w,
+				       r->kind, s);
+		p = parse_skip_digits(p + 1);
+	}
+	if (r->exponent && (*p == 'e' || *p == 'E')) {
+		exp = p + 1;
+		if (*exp == '-' || *exp == '+')
+			exp++;
+		if (!parse_is_digit(*exp))
+			return log_err(-EINVAL, "%s: invalid %s '%s': expected digits in the exponent",
+				       w, r->kind, s);
+		p = parse_skip_digits(exp);
+	}
+	if (*p && !(r->suffix && !strcmp(p, r->suffix)))
+		return log_err(-EINVAL, "%s: invalid %s '%s': trailing characters '%s'", w, r->kind,
+			       s, p);
+
+	v = strtod(s, &end);
+	if (end != p)
+		return log_err(-EINVAL, "%s: invalid %s '%s': not a number", w, r->kind, s);
+	if (fabs(v) > r->max)
+		return log_err(-ERANGE, "%s: '%s' is out of range %s", w, s, r->range);
+	*out = v;
+	return 0;
+}
+
+int parse_f64(const char *what, const char *s, double *out)
+{
+	static const struct parse_decimal_rules rules = {
+		"number", 1, 1, NULL, DBL_MAX, "for a double",
+	};
+
+	return parse_decimal(parse_name(what), s, &rules, out);
 }
 
 /* ---- durations ----------------------------------------------------------- */
@@ -240,40 +318,11 @@ char *duration_format(int64_t ns, char *buf, size_t len)
 
 int parse_pct(const char *what, const char *s, double *out_pct)
 {
-	const char *w = parse_name(what);
-	const char *num_end;
-	char *end;
-	double v;
+	static const struct parse_decimal_rules rules = {
+		"percentage", 0, 0, "%", 100.0, "[0, 100]",
+	};
 
-	if (!s || !*s)
-		return log_err(-EINVAL, "%s: invalid percentage '': empty", w);
-	if (parse_has_space(s))
-		return log_err(-EINVAL, "%s: invalid percentage '%s': contains whitespace", w, s);
-	if (*s == '-' || *s == '+')
-		return log_err(-EINVAL, "%s: invalid percentage '%s': a sign is not allowed", w, s);
-	if (!parse_is_digit(*s))
-		return log_err(-EINVAL, "%s: invalid percentage '%s': not a number", w, s);
-
-	num_end = parse_skip_digits(s);
-	if (*num_end == '.') {
-		if (!parse_is_digit(num_end[1]))
-			return log_err(-EINVAL,
-				       "%s: invalid percentage '%s': expected digits after '.'", w, s);
-		num_end = parse_skip_digits(num_end + 1);
-	}
-	if (*num_end && strcmp(num_end, "%"))
-		return log_err(-EINVAL, "%s: invalid percentage '%s': trailing characters '%s'",
-			       w, s, num_end);
-
-	/* The shape is checked: strtod sees only digits[.digits]. */
-	errno = 0;
-	v = strtod(s, &end);
-	if (end != num_end)
-		return log_err(-EINVAL, "%s: invalid percentage '%s': not a number", w, s);
-	if ((errno == ERANGE && v > 1.0) || v > 100.0)
-		return log_err(-ERANGE, "%s: '%s' is out of range [0, 100]", w, s);
-	*out_pct = v;
-	return 0;
+	return parse_decimal(parse_name(what), s, &rules, out_pct);
 }
 
 /* ---- CPU lists ----------------------------------------------------------- */
@@ -351,42 +400,25 @@ int parse_cpulist(const char *what, const char *s, cpu_set_t *out)
 
 int cpus_online(const char *root, cpu_set_t *out)
 {
+	struct fileio_buf b = { 0 };
 	char path[PATH_MAX];
-	char text[CPULIST_FMT_LEN + 2];
-	size_t used = 0;
-	ssize_t n;
-	int fd, rc;
+	int rc;
 
 	if (!root)
 		root = "";
 	if ((size_t)snprintf(path, sizeof(path), "%s%s", root, PARSE_ONLINE_PATH) >= sizeof(path))
 		return log_err(-ENAMETOOLONG, "cpus online: path too long under '%s'", root);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return log_err(-errno, "open %s: %s", path, strerror(errno));
-	while (used < sizeof(text) - 1) {
-		n = read(fd, text + used, sizeof(text) - 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = log_err(-errno, "read %s: %s", path, strerror(errno));
-			close(fd);
-			return rc;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
+	/* The kernel's list of CPU_SETSIZE CPUs is far shorter than CPULIST_FMT_LEN. */
+	rc = fileio_load(path, CPULIST_FMT_LEN, 0, &b);
+	if (!rc) {
+		/* sysfs ends the mask with one newline. */
+		if (b.len && b.data[b.len - 1] == '\n')
+			b.data[--b.len] = '\0';
+		rc = parse_cpulist(path, b.data, out);
 	}
-	close(fd);
-	if (used == sizeof(text) - 1)
-		return log_err(-EINVAL, "%s: CPU list longer than %zu bytes", path, sizeof(text) - 2);
-	text[used] = '\0';
-
-	/* sysfs ends the mask with one newline. */
-	if (used && text[used - 1] == '\n')
-		text[used - 1] = '\0';
-	return parse_cpulist(path, text, out);
+	fileio_buf_free(&b);
+	return rc;
 }
 
 int cpulist_check_online(const char *what, const cpu_set_t *set, const char *root)
@@ -437,4 +469,41 @@ char *cpulist_format(const cpu_set_t *set, char *buf, size_t len)
 		cpu++;
 	}
 	return buf;
+}
+
+/* ---- cumulative kernel counters ------------------------------------------ */
+
+const char *parse_skip_blanks(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+int parse_u64_token(const char **p, const char *end, uint64_t *out)
+{
+	const char *q = *p;
+	uint64_t v = 0;
+	int bad = 0, range = 0;
+	unsigned d;
+
+	for (; q < end && *q != ' ' && *q != '\t'; q++) {
+		if (!parse_is_digit(*q)) {
+			bad = 1;
+			continue;      /* on to the end of the token, for the message */
+		}
+		d = (unsigned)(*q - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			range = 1;
+		else
+			v = v * 10 + d;
+	}
+	bad |= q == *p;
+	*p = q;
+	if (bad)
+		return -EINVAL;
+	if (range)
+		return -ERANGE;
+	*out = v;
+	return 0;
 }

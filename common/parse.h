@@ -1,5 +1,6 @@
 /*
- * parse: strict parsing of command-line and spec values.
+ * parse: strict parsing of command-line and spec values, of CSV cells, and
+ * of the counters in kernel text (/proc/stat, schedstat).
  *
  * Every function rejects empty strings, whitespace, signs where none is
  * allowed, trailing garbage, out-of-range values and unknown units; on failure
@@ -7,7 +8,9 @@
  * and returns -EINVAL (malformed text) or -ERANGE (well formed but outside the
  * allowed range, including int64 overflow). @what names the thing being
  * parsed in that message ("--interval", "units"). Outputs are written only on
- * success. Nothing here calls atoi or exits.
+ * success. Nothing here calls atoi or exits. The counter helpers at the end
+ * are the exception to the logging: they are silent, because their callers
+ * know the line and file to name.
  */
 #ifndef STEALSCOPE_PARSE_H
 #define STEALSCOPE_PARSE_H
@@ -25,6 +28,15 @@
  * whether it is allowed), a leading '+' is not. Returns 0, -EINVAL or -ERANGE.
  */
 int parse_i64(const char *what, const char *s, int64_t min, int64_t max, int64_t *out);
+
+/*
+ * Decimal number: an optional '-', digits, an optional fraction ('.' and
+ * digits) and an optional exponent ('e' or 'E', an optional sign, digits):
+ * "12", "-0.25", "1.5e3", "2E-7". No '+' sign, no leading '.', no hex, no
+ * nan/inf words, no whitespace. Returns 0, -EINVAL, or -ERANGE when the value
+ * overflows a double (one too small to represent reads as 0 or a denormal).
+ */
+int parse_f64(const char *what, const char *s, double *out);
 
 /*
  * Duration with a unit: "500us", "100ms", "2s", "1.5s", "250ns"; units are
@@ -51,8 +63,9 @@ int parse_cpulist(const char *what, const char *s, cpu_set_t *out);
 
 /*
  * The online CPUs from <root>/sys/devices/system/cpu/online (root "" or NULL
- * for the real system). Returns 0, -errno when the file cannot be read, or a
- * parse_cpulist() error (the message names the file).
+ * for the real system). Returns 0, -errno when the file cannot be read
+ * (-EFBIG past CPULIST_FMT_LEN bytes), or a parse_cpulist() error (the
+ * message names the file).
  */
 int cpus_online(const char *root, cpu_set_t *out);
 
@@ -78,5 +91,30 @@ char *cpulist_format(const cpu_set_t *set, char *buf, size_t len);
  * value with parse_duration_ns(). DURATION_FMT_LEN always suffices. Returns @buf.
  */
 char *duration_format(int64_t ns, char *buf, size_t len);
+
+/* ---- cumulative kernel counters (silent) ------------------------------- */
+
+/* The first byte in [@p, @end) that is not a space or tab (@end if none). */
+const char *parse_skip_blanks(const char *p, const char *end);
+
+/*
+ * The unsigned decimal token at *@p: the bytes up to the next space, tab or
+ * @end (the text need not be NUL-terminated). It must be 1 or more digits
+ * with no sign ("-1" would wrap through strtoull) and at most UINT64_MAX.
+ * *@p moves to the end of the token whether or not it parses, so the caller
+ * can quote it. Returns 0, -EINVAL (empty or not all digits) or -ERANGE.
+ * Logs nothing.
+ */
+int parse_u64_token(const char **p, const char *end, uint64_t *out);
+
+/*
+ * @cur - @prev for a cumulative counter, 0 when it went backwards: dyn-tick
+ * kernels let /proc/stat idle and iowait step back, and two unlocked reads
+ * can disagree by a tick. A step back is never a huge unsigned delta.
+ */
+static inline uint64_t parse_counter_delta(uint64_t prev, uint64_t cur)
+{
+	return cur >= prev ? cur - prev : 0;
+}
 
 #endif

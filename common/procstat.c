@@ -9,13 +9,14 @@
  */
 #include "common/procstat.h"
 
+#include "common/fileio.h"
 #include "common/log.h"
+#include "common/parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,41 +33,9 @@ const char *const cpupct_field_names[CP_NFIELDS] = {
 /* Fewer than this many fields predates every kernel we can meet (2.4 had 4). */
 #define PROCSTAT_MIN_FIELDS 4
 
-/* UINT64_MAX has 20 decimal digits. */
-#define U64_MAX_DIGITS 20
-
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 static int is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/*
- * Parse the token [@p, @p + @n) as a decimal u64. The token is not
- * NUL-terminated (it points into the caller's buffer), so it is copied into a
- * bounded local first; strtoull then must consume all of it. A leading '-' or
- * '+' is refused here because strtoull would quietly accept and wrap "-1".
- */
-static int tok_u64(const char *p, size_t n, uint64_t *out)
-{
-	char tmp[U64_MAX_DIGITS + 1];
-	unsigned long long v;
-	char *end;
-
-	if (n == 0 || n > U64_MAX_DIGITS || !is_digit(p[0]))
-		return -EINVAL;
-	memcpy(tmp, p, n);
-	tmp[n] = '\0';
-	errno = 0;
-	v = strtoull(tmp, &end, 10);
-	if (errno || *end != '\0')
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 /* Print a token for an error message, cut short so the message stays readable. */
@@ -89,9 +58,7 @@ static int parse_cpu_line(const char *what, int lineno, const char *p, const cha
 	/* "cpu " is the aggregate; "cpuN " is CPU N. */
 	if (p < end && is_digit(*p)) {
 		tok = p;
-		while (p < end && !is_blank(*p))
-			p++;
-		if (tok_u64(tok, (size_t)(p - tok), &v))
+		if (parse_u64_token(&p, end, &v))
 			return log_err(-EINVAL, "%s line %d: bad CPU number '%.*s'", what,
 				       lineno, tok_len_for_msg((size_t)(p - tok)), tok);
 		if (v >= PROCSTAT_MAX_CPUS)
@@ -105,14 +72,11 @@ static int parse_cpu_line(const char *what, int lineno, const char *p, const cha
 	memset(cpu->ticks, 0, sizeof(cpu->ticks));
 
 	for (;;) {
-		while (p < end && is_blank(*p))
-			p++;
+		p = parse_skip_blanks(p, end);
 		if (p == end)
 			break;
 		tok = p;
-		while (p < end && !is_blank(*p))
-			p++;
-		if (tok_u64(tok, (size_t)(p - tok), &v))
+		if (parse_u64_token(&p, end, &v))
 			return log_err(-EINVAL,
 				       "%s line %d: field %d '%.*s' is not an unsigned integer",
 				       what, lineno, nfields + 1,
@@ -136,7 +100,7 @@ static int is_cpu_line(const char *p, const char *end)
 {
 	if (end - p < 3 || memcmp(p, "cpu", 3) != 0)
 		return 0;
-	return end - p == 3 || is_blank(p[3]) || is_digit(p[3]);
+	return end - p == 3 || p[3] == ' ' || p[3] == '\t' || is_digit(p[3]);
 }
 
 static int parse_stat(const char *what, const char *buf, size_t len,
@@ -214,74 +178,44 @@ int procstat_open(const char *root)
  * The read buffer. It is per thread (so two sampler threads never share it)
  * and lives for the thread's lifetime: it grows to fit the largest file seen
  * and is then reused, so steady-state sampling allocates nothing.
- * procstat_release_buffer() hands it back. 16 KiB covers a few dozen CPUs
- * with their intr line; a 1024-CPU host needs a few doublings, once.
+ * procstat_release_buffer() hands it back. The first 16 KiB cover a few
+ * dozen CPUs with their intr line; a 1024-CPU host needs a few doublings,
+ * once.
  */
-#define PROCSTAT_BUF_INITIAL (16 * 1024)
-static __thread char *read_buf;
-static __thread size_t read_cap;
+static __thread struct fileio_buf read_buf;
 
 void procstat_release_buffer(void)
 {
-	free(read_buf);
-	read_buf = NULL;
-	read_cap = 0;
+	fileio_buf_free(&read_buf);
 }
 
-static int read_all(const char *what, int fd, size_t *len)
+static int read_and_parse(const char *what, int fd, struct procstat_sample *out)
 {
-	size_t off = 0;
+	int rc;
 
-	for (;;) {
-		ssize_t n;
-
-		if (off == read_cap) {
-			size_t cap = read_cap ? read_cap * 2 : PROCSTAT_BUF_INITIAL;
-			char *nb = realloc(read_buf, cap);
-
-			if (!nb)
-				return log_err(-ENOMEM, "%s: buffer of %zu bytes", what, cap);
-			read_buf = nb;
-			read_cap = cap;
-		}
-		/*
-		 * /proc/stat is a single_open seq_file: the whole text is
-		 * generated on the read at offset 0 and later reads continue from
-		 * that same snapshot, so reading on at @off stays consistent.
-		 */
-		n = pread(fd, read_buf + off, read_cap - off, (off_t)off);
-		if (n < 0) {
-			int err = errno ? errno : EIO;
-
-			if (err == EINTR)
-				continue;
-			return log_err(-err, "read %s: %s", what, strerror(err));
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	*len = off;
-	return 0;
+	/*
+	 * pread from offset 0, so the same fd serves every sample. /proc/stat
+	 * is a single_open seq_file: the whole text is generated on the read
+	 * at offset 0 and later reads continue from that same snapshot, so
+	 * reading on at later offsets stays consistent.
+	 */
+	rc = fileio_read_fd(fd, 0, 0, &read_buf);
+	if (rc)
+		return log_err(rc, "read %s: %s", what, strerror(-rc));
+	return parse_stat(what, read_buf.data, read_buf.len, out);
 }
 
 int procstat_read_fd(int fd, struct procstat_sample *out)
 {
 	char what[32];
-	size_t len;
-	int rc;
 
 	snprintf(what, sizeof(what), "/proc/stat (fd %d)", fd);
-	rc = read_all(what, fd, &len);
-	if (rc)
-		return rc;
-	return parse_stat(what, read_buf, len, out);
+	return read_and_parse(what, fd, out);
 }
 
 int procstat_read(const char *root, struct procstat_sample *out)
 {
 	char what[PATH_MAX];
-	size_t len;
 	int fd, rc;
 
 	fd = procstat_open(root);
@@ -289,9 +223,7 @@ int procstat_read(const char *root, struct procstat_sample *out)
 		return fd;
 	/* procstat_open() already proved this fits. */
 	snprintf(what, sizeof(what), "%s/proc/stat", root ? root : "");
-	rc = read_all(what, fd, &len);
-	if (!rc)
-		rc = parse_stat(what, read_buf, len, out);
+	rc = read_and_parse(what, fd, out);
 	close(fd);
 	return rc;
 }
@@ -327,11 +259,6 @@ const struct procstat_cpu *procstat_find_cpu(const struct procstat_sample *s, in
 	return NULL;
 }
 
-static uint64_t delta(uint64_t prev, uint64_t cur)
-{
-	return cur >= prev ? cur - prev : 0;
-}
-
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
@@ -345,7 +272,7 @@ void procstat_derive(const struct procstat_cpu *prev, const struct procstat_cpu 
 
 	/* Dyn-tick kernels let idle and iowait step backwards: such a step is 0. */
 	for (i = 0; i < PS_NFIELDS; i++)
-		d[i] = delta(prev->ticks[i], cur->ticks[i]);
+		d[i] = parse_counter_delta(prev->ticks[i], cur->ticks[i]);
 
 	/*
 	 * The kernel adds guest time to both user and guest (and guest_nice to

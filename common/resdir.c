@@ -1,13 +1,12 @@
 /*
- * resdir: the per-run results directory and atomic files inside it (see
- * resdir.h).
+ * resdir: the per-run results directory (see resdir.h).
  *
- * Every file reaches its final name by rename(2) of a fully written, fsynced
- * temporary in the same directory, so a reader (or an interrupted run) sees
- * either the old file or the complete new one. The "latest" symlink is
- * replaced the same way. This file must never leave a partial file under a
- * final name, never follow or delete anything outside the directories it was
- * given, and never exit.
+ * Files inside it are written with afile (fileio.c): each reaches its final
+ * name by rename(2) of a fully written, fsynced temporary in the same
+ * directory, so a reader (or an interrupted run) sees either the old file or
+ * the complete new one. The "latest" symlink is replaced the same way. This
+ * file must never leave a partial file under a final name, never follow or
+ * delete anything outside the directories it was given, and never exit.
  */
 #include "common/resdir.h"
 
@@ -23,40 +22,6 @@
 #include <unistd.h>
 
 #define RESDIR_MAX_SUFFIX 1000
-
-struct afile {
-	FILE *fp;
-	char *path;                    /* final name */
-	char *tmp;                     /* "<path>.tmp.<pid>" */
-};
-
-/*
- * Make the directory entry of @path durable after a rename or unlink. Some
- * filesystems refuse fsync on directories (EINVAL); the rename itself has
- * already happened, so this is best effort and not reported.
- */
-static void fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n;
-	int fd;
-
-	if (!slash) {
-		strcpy(dir, ".");
-	} else {
-		n = slash == path ? 1 : (size_t)(slash - path);
-		if (n >= sizeof(dir))
-			return;
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	(void)fsync(fd);
-	close(fd);
-}
 
 /* mkdir -p: create @path and its missing parents (mode 0755). */
 static int mkdir_p(const char *path)
@@ -121,7 +86,7 @@ static int replace_latest(const char *parent, const char *target)
 		(void)unlink(tmp);
 		return log_err(-e, "rename %s to %s: %s", tmp, link, strerror(e));
 	}
-	fsync_parent(link);
+	fileio_fsync_parent(link);
 	return 0;
 }
 
@@ -204,7 +169,7 @@ int resdir_finish(const char *dir)
 	if (snprintf(marker, sizeof(marker), "%s/%s", dir, RESDIR_INCOMPLETE) >= (int)sizeof(marker))
 		return log_err(-ENAMETOOLONG, "%s: %s", dir, strerror(ENAMETOOLONG));
 	if (unlink(marker) == 0) {
-		fsync_parent(marker);
+		fileio_fsync_parent(marker);
 		return 0;
 	}
 	e = errno;
@@ -235,121 +200,4 @@ int resdir_is_incomplete(const char *dir)
 	if (!S_ISDIR(st.st_mode))
 		return log_err(-ENOTDIR, "%s: %s", dir, strerror(ENOTDIR));
 	return 0;
-}
-
-/* ---- atomic files ---------------------------------------------------------- */
-
-static void afile_free(struct afile *f)
-{
-	free(f->path);
-	free(f->tmp);
-	free(f);
-}
-
-struct afile *afile_open(const char *dir, const char *name)
-{
-	struct afile *f;
-	int fd, e;
-
-	if (!dir || !*dir || !name || !*name) {
-		errno = -log_err(-EINVAL, "afile_open: need a directory and a file name");
-		return NULL;
-	}
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		goto nomem;
-	if (asprintf(&f->path, "%s/%s", dir, name) < 0) {
-		f->path = NULL;
-		goto nomem_f;
-	}
-	if (asprintf(&f->tmp, "%s.tmp.%ld", f->path, (long)getpid()) < 0) {
-		f->tmp = NULL;
-		goto nomem_f;
-	}
-	fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		e = errno;
-		log_err(-e, "open %s: %s", f->tmp, strerror(e));
-		goto fail_f;
-	}
-	f->fp = fdopen(fd, "w");
-	if (!f->fp) {
-		e = errno;
-		log_err(-e, "fdopen %s: %s", f->tmp, strerror(e));
-		close(fd);
-		(void)unlink(f->tmp);
-		goto fail_f;
-	}
-	return f;
-
-nomem_f:
-	afile_free(f);
-nomem:
-	errno = -log_err(-ENOMEM, "afile_open %s/%s: out of memory", dir, name);
-	return NULL;
-fail_f:
-	afile_free(f);
-	errno = e;
-	return NULL;
-}
-
-FILE *afile_fp(struct afile *f)
-{
-	return f->fp;
-}
-
-int afile_commit(struct afile *f)
-{
-	int err = 0, e;
-
-	/*
-	 * Callers write through stdio and do not check each call: a write
-	 * that failed earlier shows up here, as fflush() failing again or as
-	 * the stream's error flag.
-	 */
-	errno = 0;
-	if (fflush(f->fp) == EOF) {
-		e = errno ? errno : EIO;
-		err = log_err(-e, "write %s: %s", f->path, strerror(e));
-	} else if (ferror(f->fp)) {
-		err = log_err(-EIO, "write %s: %s", f->path, strerror(EIO));
-	}
-	if (!err && fsync(fileno(f->fp)) < 0) {
-		e = errno;
-		err = log_err(-e, "fsync %s: %s", f->tmp, strerror(e));
-	}
-	if (fclose(f->fp) == EOF && !err) {
-		e = errno;
-		err = log_err(-e, "close %s: %s", f->tmp, strerror(e));
-	}
-	if (!err && rename(f->tmp, f->path) < 0) {
-		e = errno;
-		err = log_err(-e, "rename %s to %s: %s", f->tmp, f->path, strerror(e));
-	}
-	if (err)
-		(void)unlink(f->tmp);
-	else
-		fsync_parent(f->path);
-	afile_free(f);
-	return err;
-}
-
-void afile_abort(struct afile *f)
-{
-	if (!f)
-		return;
-	fclose(f->fp);
-	(void)unlink(f->tmp);
-	afile_free(f);
-}
-
-int afile_write_string(const char *dir, const char *name, const char *text)
-{
-	struct afile *f = afile_open(dir, name);
-
-	if (!f)
-		return -errno;
-	/* An error here sets the stream's error flag; afile_commit() reports it. */
-	fputs(text, f->fp);
-	return afile_commit(f);
 }

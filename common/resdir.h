@@ -1,14 +1,17 @@
 /*
- * resdir: one results directory per run, results/<name>/<timestamp>/, and
- * atomic files inside it (temporary name + rename). A run is marked
- * incomplete by a file INCOMPLETE that resdir_finish() removes; an
- * interrupted run keeps it and everything already written stays readable.
+ * resdir: one results directory per run, results/<name>/<timestamp>/. A
+ * run is marked incomplete by a file INCOMPLETE that resdir_finish()
+ * removes; an interrupted run keeps it and everything already written stays
+ * readable. Files inside are written atomically with afile (common/fileio.h,
+ * included here for the callers that write them). This module must never
+ * delete anything it did not create, and never exit.
  */
 #ifndef STEALSCOPE_RESDIR_H
 #define STEALSCOPE_RESDIR_H
 
 #include <stddef.h>
-#include <stdio.h>
+
+#include "common/fileio.h"
 
 #define RESDIR_INCOMPLETE "INCOMPLETE"
 
@@ -29,22 +32,5 @@ int resdir_finish(const char *dir);
 
 /* 1 if @dir is marked incomplete, 0 if not, -errno. */
 int resdir_is_incomplete(const char *dir);
-
-/*
- * Atomic file: afile_open() returns a FILE on "<dir>/<name>.tmp.<pid>"
- * (NULL + errno, logged, on error); afile_commit() flushes, fsyncs, closes
- * and renames it to <dir>/<name>, and returns 0 or -errno (logged with the
- * path and strerror). Any write error on the FILE, e.g. -ENOSPC, is reported
- * by afile_commit(), which then removes the temporary; afile_abort()
- * discards it. Both free @f.
- */
-struct afile;
-struct afile *afile_open(const char *dir, const char *name);
-FILE *afile_fp(struct afile *f);
-int afile_commit(struct afile *f);
-void afile_abort(struct afile *f);
-
-/* Write a whole string as <dir>/<name> atomically. */
-int afile_write_string(const char *dir, const char *name, const char *text);
 
 #endif

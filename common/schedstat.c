@@ -8,45 +8,19 @@
  */
 #include "common/schedstat.h"
 
+#include "common/fileio.h"
 #include "common/log.h"
+#include "common/parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* UINT64_MAX has 20 decimal digits. */
-#define U64_MAX_DIGITS 20
-
 /* Three 20-digit numbers, two blanks and a newline fit with room to spare. */
 #define SCHEDSTAT_BUF 128
-
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Decimal u64 from a token that is not NUL-terminated; no sign, no blanks. */
-static int tok_u64(const char *p, size_t n, uint64_t *out)
-{
-	char tmp[U64_MAX_DIGITS + 1];
-	unsigned long long v;
-	char *end;
-
-	if (n == 0 || n > U64_MAX_DIGITS || p[0] < '0' || p[0] > '9')
-		return -EINVAL;
-	memcpy(tmp, p, n);
-	tmp[n] = '\0';
-	errno = 0;
-	v = strtoull(tmp, &end, 10);
-	if (errno || *end != '\0')
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 /*
  * The parse itself, logging nothing: on failure it writes the problem into
@@ -66,16 +40,13 @@ static int parse_line(const char *buf, size_t len, struct schedstat *out, char *
 	for (i = 0; i < 3; i++) {
 		const char *tok;
 
-		while (p < end && is_blank(*p))
-			p++;
+		p = parse_skip_blanks(p, end);
 		if (p == end) {
 			snprintf(why, whylen, "%d fields, need exactly 3", i);
 			return -EINVAL;
 		}
 		tok = p;
-		while (p < end && !is_blank(*p))
-			p++;
-		if (tok_u64(tok, (size_t)(p - tok), &v[i])) {
+		if (parse_u64_token(&p, end, &v[i])) {
 			int n = p - tok > 32 ? 32 : (int)(p - tok);
 
 			snprintf(why, whylen, "%s '%.*s' is not an unsigned integer", names[i],
@@ -83,9 +54,7 @@ static int parse_line(const char *buf, size_t len, struct schedstat *out, char *
 			return -EINVAL;
 		}
 	}
-	while (p < end && is_blank(*p))
-		p++;
-	if (p != end) {
+	if (parse_skip_blanks(p, end) != end) {
 		snprintf(why, whylen, "more than 3 fields");
 		return -EINVAL;
 	}
@@ -135,45 +104,22 @@ int schedstat_open(const char *root, pid_t pid, pid_t tid)
 	return fd;
 }
 
-/* pread the whole (tiny) file from offset 0 into @buf. Logs nothing. */
-static int read_text(int fd, char *buf, size_t cap, size_t *len, char *why, size_t whylen)
-{
-	size_t off = 0;
-
-	*len = 0;
-	for (;;) {
-		ssize_t n = pread(fd, buf + off, cap - off, (off_t)off);
-
-		if (n < 0) {
-			int err = errno ? errno : EIO;
-
-			if (err == EINTR)
-				continue;
-			snprintf(why, whylen, "read: %s", strerror(err));
-			return -err;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-		if (off == cap) {
-			snprintf(why, whylen, "more than %zu bytes", cap - 1);
-			return -EINVAL;
-		}
-	}
-	*len = off;
-	return 0;
-}
-
+/* pread the whole (tiny) file from offset 0 and parse it. Logs nothing. */
 static int read_and_parse(int fd, struct schedstat *out, char *why, size_t whylen)
 {
 	char buf[SCHEDSTAT_BUF];
-	size_t len;
-	int rc;
+	ssize_t n;
 
-	rc = read_text(fd, buf, sizeof(buf), &len, why, whylen);
-	if (rc)
-		return rc;
-	return parse_line(buf, len, out, why, whylen);
+	n = fileio_read_upto(fd, 0, buf, sizeof(buf));
+	if (n < 0) {
+		snprintf(why, whylen, "read: %s", strerror((int)-n));
+		return (int)n;
+	}
+	if ((size_t)n == sizeof(buf)) {
+		snprintf(why, whylen, "more than %zu bytes", sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	return parse_line(buf, (size_t)n, out, why, whylen);
 }
 
 int schedstat_read_fd(int fd, struct schedstat *out)
@@ -192,32 +138,24 @@ int schedstat_read(const char *root, pid_t pid, pid_t tid, struct schedstat *out
 	char path[PATH_MAX], why[96];
 	int fd, rc;
 
-	rc = schedstat_path(root, pid, tid, path, sizeof(path));
-	if (rc)
-		return rc;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-
-		return log_err(-err, "open %s: %s", path, strerror(err));
-	}
+	fd = schedstat_open(root, pid, tid);
+	if (fd < 0)
+		return fd;
 	rc = read_and_parse(fd, out, why, sizeof(why));
 	close(fd);
-	if (rc)
+	if (rc) {
+		/* schedstat_open() built this same path, so it fits. */
+		schedstat_path(root, pid, tid, path, sizeof(path));
 		return log_err(rc, "%s: %s", path, why);
+	}
 	return 0;
-}
-
-static uint64_t delta(uint64_t prev, uint64_t cur)
-{
-	return cur >= prev ? cur - prev : 0;
 }
 
 void schedstat_derive(const struct schedstat *prev, const struct schedstat *cur,
 		      int64_t wall_ns, struct schedpct *out)
 {
-	out->run_ns = delta(prev->run_ns, cur->run_ns);
-	out->delay_ns = delta(prev->delay_ns, cur->delay_ns);
+	out->run_ns = parse_counter_delta(prev->run_ns, cur->run_ns);
+	out->delay_ns = parse_counter_delta(prev->delay_ns, cur->delay_ns);
 	if (wall_ns <= 0) {
 		out->run_pct = 0.0;
 		out->delay_pct = 0.0;

@@ -5,7 +5,8 @@
  *
  * Run delay of a vCPU thread is exactly what KVM reports to the guest as
  * steal (added to kvm_steal_time.steal on each vCPU re-entry): this is the
- * host-side ground truth.
+ * host-side ground truth. The reader never computes percentages and the
+ * derivation never touches a file.
  */
 #ifndef STEALSCOPE_SCHEDSTAT_H
 #define STEALSCOPE_SCHEDSTAT_H

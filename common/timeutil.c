@@ -1,5 +1,11 @@
 /*
- * timeutil: see timeutil.h.
+ * timeutil: see timeutil.h. Thin wrappers over clock_gettime and
+ * clock_nanosleep on CLOCK_MONOTONIC.
+ *
+ * This file must never allocate, log, print or exit (it runs inside
+ * measurement loops), never use CLOCK_REALTIME, and never turn a deadline
+ * into a relative sleep: TIMER_ABSTIME keeps a late wake-up from delaying
+ * every later one.
  */
 #include "common/timeutil.h"
 

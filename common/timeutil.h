@@ -1,6 +1,11 @@
 /*
  * timeutil: the one time base. Every record carries CLOCK_MONOTONIC ns,
  * relative to the start of its run. Loops sleep to absolute deadlines.
+ *
+ * Measurement loops call this module between samples, so it must never
+ * allocate, log, print or exit, never read CLOCK_REALTIME (it jumps with NTP
+ * and settimeofday), and never sleep for a relative interval (the error of
+ * each wake-up would add up over a run).
  */
 #ifndef STEALSCOPE_TIMEUTIL_H
 #define STEALSCOPE_TIMEUTIL_H

@@ -498,6 +498,7 @@ static void test_csvio_f_strict(void **state)
 {
 	struct csv_table t;
 	double v = 0;
+	int64_t iv = 5;
 
 	(void)state;
 	assert_int_equal(parse_str("pct\n1.5e3\n12x\n\n1.5.2\n-0.25\n", &t), 0);
@@ -512,10 +513,164 @@ static void test_csvio_f_strict(void **state)
 	assert_true(v == -0.25);
 	csv_table_free(&t);
 
+	/* Empty is "not measured": NaN for a double, still an error for an integer. */
 	assert_int_equal(parse_str("pct,x\n,1\n", &t), 0);
-	assert_int_equal(csv_table_f(&t, 0, 0, &v), -EINVAL);
+	assert_int_equal(csv_table_f(&t, 0, 0, &v), 0);
+	assert_true(isnan(v));
+	assert_int_equal(csv_table_i64(&t, 0, 0, &iv), -EINVAL);
 	assert_string_equal(log_last_error(), "row 1, column pct: empty cell");
+	assert_int_equal(iv, 5);
 	csv_table_free(&t);
+}
+
+/* Parse a one-column table "<name>" with @cells quoted (so " 1" keeps its blank). */
+static void one_column(const char *name, const char *const *cells, size_t n, struct csv_table *t)
+{
+	char text[512];
+	size_t i, len;
+
+	len = (size_t)snprintf(text, sizeof(text), "%s\n", name);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "\"%s\"\n", cells[i]);
+	assert_true(len < sizeof(text));
+	assert_int_equal(parse_str(text, t), 0);
+	assert_int_equal(t->nrows, n);
+}
+
+static void test_csvio_f_rejects_non_decimal(void **state)
+{
+	static const char *const bad[] = {
+		"nan", "NaN", "inf", "-inf", "infinity", "0x1p3", "0x10", "+5", " 1", "1 ",
+		".5", "1.", "1e", "1e+", "-", "1,5",
+	};
+	static const char *const edge[] = { "1e999", "1e-3", "-2E+2" };
+	struct csv_table t;
+	char want[64];
+	double v = 42.0;
+	size_t i;
+
+	(void)state;
+	one_column("pct", bad, sizeof(bad) / sizeof(bad[0]), &t);
+	for (i = 0; i < t.nrows; i++) {
+		if (csv_table_f(&t, i, 0, &v) != -EINVAL)
+			fail_msg("cell \"%s\" was not refused", csv_table_cell(&t, i, 0));
+		snprintf(want, sizeof(want), "row %zu, column pct: ", i + 1);
+		assert_contains(log_last_error(), want);
+		assert_true(v == 42.0);         /* untouched on error */
+	}
+	csv_table_free(&t);
+
+	one_column("pct", edge, sizeof(edge) / sizeof(edge[0]), &t);
+	assert_int_equal(csv_table_f(&t, 0, 0, &v), -ERANGE);
+	assert_contains(log_last_error(), "row 1, column pct");
+	assert_true(v == 42.0);
+	assert_int_equal(csv_table_f(&t, 1, 0, &v), 0);
+	assert_true(v == 1e-3);
+	assert_int_equal(csv_table_f(&t, 2, 0, &v), 0);
+	assert_true(v == -200.0);
+	csv_table_free(&t);
+}
+
+static void test_csvio_i64_rejects_sign_and_hex(void **state)
+{
+	static const char *const cells[] = {
+		"+5", "0x10", "1e3", "1.0", "-", "nan", "--1", "-0", "0007",
+	};
+	const size_t nbad = 7;
+	struct csv_table t;
+	int64_t v = 42;
+	size_t i;
+
+	(void)state;
+	one_column("n", cells, sizeof(cells) / sizeof(cells[0]), &t);
+	for (i = 0; i < nbad; i++) {
+		if (csv_table_i64(&t, i, 0, &v) != -EINVAL)
+			fail_msg("cell \"%s\" was not refused", cells[i]);
+		assert_contains(log_last_error(), "column n");
+		assert_contains(log_last_error(), cells[i]);
+		assert_int_equal(v, 42);
+	}
+	assert_int_equal(csv_table_i64(&t, nbad, 0, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(csv_table_i64(&t, nbad + 1, 0, &v), 0);
+	assert_int_equal(v, 7);
+	csv_table_free(&t);
+}
+
+static void test_csvio_nan_round_trip(void **state)
+{
+	static const char *const cols[] = { "t_ns", "steal_pct", "delay_pct" };
+	struct csv_table t;
+	char path[256];
+	struct csvw *w;
+	double v;
+	int64_t iv = 5;
+
+	(void)state;
+	tmp_path(path, sizeof(path), "nan.csv");
+	w = csvw_open(path, cols, 3);
+	assert_non_null(w);
+	csvw_i64(w, 100);
+	csvw_f(w, NAN, 3);
+	csvw_f(w, 12.5, 3);
+	assert_int_equal(csvw_end_row(w), 0);
+	csvw_i64(w, 200);
+	csvw_f(w, 0.125, 3);
+	csvw_f(w, NAN, 1);
+	assert_int_equal(csvw_end_row(w), 0);
+	assert_int_equal(csvw_commit(w), 0);
+
+	assert_int_equal(csv_table_load(path, &t), 0);
+	assert_int_equal(t.nrows, 2);
+	assert_string_equal(csv_table_cell(&t, 0, 1), "");
+	assert_int_equal(csv_table_f(&t, 0, 1, &v), 0);
+	assert_true(isnan(v));
+	assert_int_equal(csv_table_f(&t, 0, 2, &v), 0);
+	assert_true(v == 12.5);
+	assert_int_equal(csv_table_f(&t, 1, 1, &v), 0);
+	assert_true(v == 0.125);
+	assert_int_equal(csv_table_f(&t, 1, 2, &v), 0);
+	assert_true(isnan(v));
+	/* An integer column has no "not measured". */
+	assert_int_equal(csv_table_i64(&t, 1, 2, &iv), -EINVAL);
+	assert_string_equal(log_last_error(), "row 2, column delay_pct: empty cell");
+	assert_int_equal(iv, 5);
+	csv_table_free(&t);
+}
+
+static void test_csvio_abort_keeps_old_file(void **state)
+{
+	static const char *const cols[] = { "a" };
+	char path[256];
+	struct csvw *w;
+	char *text;
+	FILE *fp;
+
+	(void)state;
+	tmp_path(path, sizeof(path), "keep.csv");
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("a\n1\n", fp);
+	assert_int_equal(fclose(fp), 0);
+
+	/* A writer that fails (ragged row) or aborts leaves the old file as it was. */
+	w = csvw_open(path, cols, 1);
+	assert_non_null(w);
+	csvw_i64(w, 2);
+	csvw_i64(w, 3);
+	assert_int_equal(csvw_end_row(w), -EINVAL);
+	assert_int_equal(csvw_commit(w), -EINVAL);
+	w = csvw_open(path, cols, 1);
+	assert_non_null(w);
+	csvw_i64(w, 4);
+	csvw_end_row(w);
+	csvw_abort(w);
+
+	text = slurp(path);
+	assert_non_null(text);
+	assert_string_equal(text, "a\n1\n");
+	free(text);
+	assert_int_equal(count_entries(tmpdir), 1);
 }
 
 static void test_csvio_load_errors_name_path(void **state)
@@ -560,6 +715,10 @@ int main(void)
 		T(test_csvio_parse_header_only_and_empty),
 		T(test_csvio_i64_strict),
 		T(test_csvio_f_strict),
+		T(test_csvio_f_rejects_non_decimal),
+		T(test_csvio_i64_rejects_sign_and_hex),
+		T(test_csvio_nan_round_trip),
+		T(test_csvio_abort_keeps_old_file),
 		T(test_csvio_load_errors_name_path),
 	};
 

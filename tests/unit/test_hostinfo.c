@@ -18,7 +18,9 @@
 #include "common/log.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -199,6 +201,35 @@ static void test_hostinfo_malformed_online_fails(void **state)
 	assert_contains(log_last_error(), "sys/devices/system/cpu/online");
 }
 
+static void test_hostinfo_empty_online_fails(void **state)
+{
+	struct hostinfo h;
+
+	(void)state;
+	put("sys/devices/system/cpu/online", "\n");
+	assert_int_equal(hostinfo_gather(tmpdir, &h), -EINVAL);
+	assert_contains(log_last_error(), "sys/devices/system/cpu/online: invalid CPU list '': empty");
+}
+
+static void test_hostinfo_long_online_list_whole(void **state)
+{
+	char list[CPULIST_FMT_LEN], line[CPULIST_FMT_LEN + 1];
+	struct hostinfo h;
+	size_t n = 0;
+	int cpu;
+
+	(void)state;
+	/* Every other CPU up to CPU_SETSIZE: about 2000 bytes, far past 256. */
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu += 2)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%d", cpu ? "," : "", cpu);
+	assert_true(n > 1000 && n < sizeof(list));
+	snprintf(line, sizeof(line), "%s\n", list);
+	put("sys/devices/system/cpu/online", line);
+	assert_int_equal(hostinfo_gather(tmpdir, &h), 0);
+	assert_string_equal(h.cpus_online, list);
+	assert_int_equal(h.ncpus_online, CPU_SETSIZE / 2);
+}
+
 static void test_hostinfo_real_system(void **state)
 {
 	struct hostinfo h;
@@ -299,6 +330,58 @@ static void test_hostinfo_meta_write_missing_dir(void **state)
 	assert_contains(log_last_error(), "gone/meta.json");
 }
 
+/* meta_write_ext()'s extra callback: point the stream at /dev/full. */
+static void swap_in_dev_full(struct jsonw *j, void *arg)
+{
+	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+	(void)arg;
+	assert_true(fd >= 0);
+	assert_true(dup2(fd, fileno(j->fp)) >= 0);
+	close(fd);
+}
+
+static void test_hostinfo_meta_write_error_logged_once(void **state)
+{
+	char *const argv[] = { "x" };
+	char errpath[128], path[128], *text, *p;
+	struct stat st;
+	int saved, fd, rc, nerr = 0;
+
+	(void)state;
+	if (stat("/dev/full", &st) < 0 || !S_ISCHR(st.st_mode)) {
+		print_message("no /dev/full here: skipping\n");
+		skip();
+	}
+	/* Count the error lines on stderr: one failure, one message. */
+	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", tmpdir);
+	fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0 && dup2(fd, STDERR_FILENO) == STDERR_FILENO);
+	log_set_quiet(0);
+	rc = meta_write_ext(tmpdir, "x", 1, argv, 0, swap_in_dev_full, NULL);
+	log_set_quiet(1);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
+	close(saved);
+	close(fd);
+
+	assert_int_equal(rc, -ENOSPC);
+	assert_contains(log_last_error(), "meta.json");
+	assert_contains(log_last_error(), "No space left on device");
+	text = slurp(errpath);
+	assert_non_null(text);
+	for (p = text; (p = strstr(p, ": error: ")); p++)
+		nerr++;
+	if (nerr != 1)
+		fail_msg("%d error lines, want 1:\n%s", nerr, text);
+	free(text);
+	snprintf(path, sizeof(path), "%s/meta.json", tmpdir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_tmpdir, teardown_tmpdir)
 
 int main(void)
@@ -309,10 +392,13 @@ int main(void)
 		T(test_hostinfo_missing_root_is_unknown),
 		T(test_hostinfo_module_order_and_dev_open),
 		T(test_hostinfo_malformed_online_fails),
+		T(test_hostinfo_empty_online_fails),
+		T(test_hostinfo_long_online_list_whole),
 		T(test_hostinfo_real_system),
 		T(test_hostinfo_json_host_object),
 		T(test_hostinfo_meta_write_content),
 		T(test_hostinfo_meta_write_missing_dir),
+		T(test_hostinfo_meta_write_error_logged_once),
 	};
 
 	log_set_quiet(1);

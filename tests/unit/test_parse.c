@@ -52,18 +52,24 @@
 
 #define DUR_BAD(s, msg) DUR_BAD_RANGE((s), 0, INT64_MAX, -EINVAL, (msg))
 
-#define PCT_OK(s, want) do {                                                    \
+/* @fn is parse_pct or parse_f64: the double parsers share these checks. */
+#define DBL_OK(fn, what, s, want) do {                                          \
 	double v_ = -1.0;                                                       \
-	assert_int_equal(parse_pct("--load", (s), &v_), 0);                     \
+	assert_int_equal(fn((what), (s), &v_), 0);                              \
 	assert_true(v_ == (want));                                              \
 } while (0)
 
-#define PCT_BAD(s, rc, msg) do {                                                \
+#define DBL_BAD(fn, what, s, rc, msg) do {                                      \
 	double v_ = -1.0;                                                       \
-	assert_int_equal(parse_pct("--load", (s), &v_), (rc));                  \
+	assert_int_equal(fn((what), (s), &v_), (rc));                           \
 	assert_string_equal(log_last_error(), (msg));                           \
 	assert_true(v_ == -1.0);                                                \
 } while (0)
+
+#define PCT_OK(s, want) DBL_OK(parse_pct, "--load", (s), (want))
+#define PCT_BAD(s, rc, msg) DBL_BAD(parse_pct, "--load", (s), (rc), (msg))
+#define F64_OK(s, want) DBL_OK(parse_f64, "pct", (s), (want))
+#define F64_BAD(s, rc, msg) DBL_BAD(parse_f64, "pct", (s), (rc), (msg))
 
 /* Parse @s and compare its canonical form with @want. */
 #define CPUS_OK(s, want) do {                                                   \
@@ -81,6 +87,23 @@
 	assert_string_equal(log_last_error(), (msg));                           \
 	assert_int_equal(CPU_COUNT(&set_), 1);                                  \
 	assert_true(CPU_ISSET(42, &set_));                                      \
+} while (0)
+
+/* parse_u64_token() over all of @s: its return, and where it stopped. */
+#define TOK_OK(s, want, stop) do {                                              \
+	const char *t_ = (s), *p_ = t_;                                         \
+	uint64_t v_ = SENTINEL;                                                 \
+	assert_int_equal(parse_u64_token(&p_, t_ + strlen(t_), &v_), 0);        \
+	assert_true(v_ == (uint64_t)(want));                                    \
+	assert_int_equal(p_ - t_, (stop));                                      \
+} while (0)
+
+#define TOK_BAD(s, rc, stop) do {                                               \
+	const char *t_ = (s), *p_ = t_;                                         \
+	uint64_t v_ = SENTINEL;                                                 \
+	assert_int_equal(parse_u64_token(&p_, t_ + strlen(t_), &v_), (rc));     \
+	assert_int_equal(v_, SENTINEL);                                         \
+	assert_int_equal(p_ - t_, (stop));                                      \
 } while (0)
 
 #define FIXTURE(name) TEST_FIXTURES "/" name
@@ -129,6 +152,98 @@ static void test_parse_i64_rejects_out_of_range(void **state)
 	I64_BAD("-99999999999999999999", INT64_MIN, INT64_MAX, -ERANGE,
 		"--procs: '-99999999999999999999' is out of range "
 		"[-9223372036854775808, 9223372036854775807]");
+}
+
+/* ---- parse_f64 ----------------------------------------------------------- */
+
+static void test_parse_f64_accepts_decimal(void **state)
+{
+	(void)state;
+	F64_OK("0", 0.0);
+	F64_OK("12", 12.0);
+	F64_OK("-0.25", -0.25);
+	F64_OK("1.5e3", 1500.0);
+	F64_OK("2E-2", 0.02);
+	F64_OK("1e+21", 1e21);
+	F64_OK("007.50", 7.5);
+	/* Too small for a double is not an error: it reads as (nearly) zero. */
+	F64_OK("1e-400", 0.0);
+}
+
+static void test_parse_f64_rejects_non_decimal(void **state)
+{
+	(void)state;
+	F64_BAD("", -EINVAL, "pct: invalid number '': empty");
+	F64_BAD(NULL, -EINVAL, "pct: invalid number '': empty");
+	F64_BAD("nan", -EINVAL, "pct: invalid number 'nan': not a number");
+	F64_BAD("NaN", -EINVAL, "pct: invalid number 'NaN': not a number");
+	F64_BAD("inf", -EINVAL, "pct: invalid number 'inf': not a number");
+	F64_BAD("-inf", -EINVAL, "pct: invalid number '-inf': not a number");
+	F64_BAD("infinity", -EINVAL, "pct: invalid number 'infinity': not a number");
+	F64_BAD("0x1p3", -EINVAL, "pct: invalid number '0x1p3': trailing characters 'x1p3'");
+	F64_BAD("0x10", -EINVAL, "pct: invalid number '0x10': trailing characters 'x10'");
+	F64_BAD("+5", -EINVAL, "pct: invalid number '+5': a '+' sign is not allowed");
+	F64_BAD(" 1", -EINVAL, "pct: invalid number ' 1': contains whitespace");
+	F64_BAD("1 ", -EINVAL, "pct: invalid number '1 ': contains whitespace");
+	F64_BAD(".5", -EINVAL, "pct: invalid number '.5': not a number");
+	F64_BAD("-", -EINVAL, "pct: invalid number '-': not a number");
+	F64_BAD("1.", -EINVAL, "pct: invalid number '1.': expected digits after '.'");
+	F64_BAD("1e", -EINVAL, "pct: invalid number '1e': expected digits in the exponent");
+	F64_BAD("1e+", -EINVAL, "pct: invalid number '1e+': expected digits in the exponent");
+	F64_BAD("1.5.2", -EINVAL, "pct: invalid number '1.5.2': trailing characters '.2'");
+	F64_BAD("12%", -EINVAL, "pct: invalid number '12%': trailing characters '%'");
+	F64_BAD("1e999", -ERANGE, "pct: '1e999' is out of range for a double");
+	F64_BAD("-1e999", -ERANGE, "pct: '-1e999' is out of range for a double");
+}
+
+/* ---- counter tokens and deltas -------------------------------------------- */
+
+static void test_parse_u64_token_strict(void **state)
+{
+	static const char line[] = "  12\t34 x";
+	const char *p = line, *end = line + strlen(line);
+	uint64_t v = 0;
+
+	(void)state;
+	TOK_OK("0", 0, 1);
+	TOK_OK("42 7", 42, 2);                 /* stops at the blank */
+	TOK_OK("18446744073709551615", UINT64_MAX, 20);
+	TOK_OK("000000000000000000000001", 1, 24);
+	TOK_BAD("18446744073709551616", -ERANGE, 20);
+	TOK_BAD("99999999999999999999999", -ERANGE, 23);
+	TOK_BAD("-1", -EINVAL, 2);             /* strtoull would wrap it */
+	TOK_BAD("+1", -EINVAL, 2);
+	TOK_BAD("12x3 4", -EINVAL, 4);         /* the whole token, for the message */
+	TOK_BAD("0x10", -EINVAL, 4);
+	TOK_BAD("", -EINVAL, 0);
+	TOK_BAD(" 1", -EINVAL, 0);             /* blanks are the caller's to skip */
+
+	/* The text need not be NUL-terminated: @end bounds the token. */
+	p = line + 2;
+	assert_int_equal(parse_u64_token(&p, line + 3, &v), 0);
+	assert_true(v == 1);
+	assert_true(p == line + 3);
+	p = parse_skip_blanks(line, end);
+	assert_true(p == line + 2);
+	assert_int_equal(parse_u64_token(&p, end, &v), 0);
+	assert_true(v == 12);
+	p = parse_skip_blanks(p, end);
+	assert_int_equal(parse_u64_token(&p, end, &v), 0);
+	assert_true(v == 34);
+	p = parse_skip_blanks(p, end);
+	assert_int_equal(parse_u64_token(&p, end, &v), -EINVAL);
+	assert_true(p == end);
+	assert_true(parse_skip_blanks(end, end) == end);
+}
+
+static void test_parse_counter_delta_clamps(void **state)
+{
+	(void)state;
+	assert_true(parse_counter_delta(10, 25) == 15);
+	assert_true(parse_counter_delta(7, 7) == 0);
+	assert_true(parse_counter_delta(25, 10) == 0);          /* went backwards */
+	assert_true(parse_counter_delta(1, 0) == 0);            /* never UINT64_MAX */
+	assert_true(parse_counter_delta(0, UINT64_MAX) == UINT64_MAX);
 }
 
 /* ---- parse_duration_ns --------------------------------------------------- */
@@ -471,6 +586,10 @@ int main(void)
 		cmocka_unit_test(test_parse_i64_accepts_in_range),
 		cmocka_unit_test(test_parse_i64_rejects_malformed),
 		cmocka_unit_test(test_parse_i64_rejects_out_of_range),
+		cmocka_unit_test(test_parse_f64_accepts_decimal),
+		cmocka_unit_test(test_parse_f64_rejects_non_decimal),
+		cmocka_unit_test(test_parse_u64_token_strict),
+		cmocka_unit_test(test_parse_counter_delta_clamps),
 		cmocka_unit_test(test_parse_duration_accepts_units),
 		cmocka_unit_test(test_parse_duration_accepts_exact_decimals),
 		cmocka_unit_test(test_parse_duration_rejects_malformed),

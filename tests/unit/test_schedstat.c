@@ -243,6 +243,28 @@ static void test_schedstat_read_fd_follows_updates(void **state)
 	rmdir(root);
 }
 
+/* The kernel's line is short: a file that fills the read buffer is not schedstat. */
+static void test_schedstat_read_fd_refuses_long_file(void **state)
+{
+	char path[] = "/tmp/test_schedstat_long.XXXXXX", text[201], want[32];
+	struct schedstat s = { 1, 2, 3 };
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	memset(text, '1', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(schedstat_read_fd(fd, &s), -EINVAL);
+	snprintf(want, sizeof(want), "(fd %d)", fd);
+	assert_error_has(want);
+	assert_error_has("more than 127 bytes");
+	assert_int_equal(s.run_ns, 1);         /* untouched on error */
+	close(fd);
+	unlink(path);
+}
+
 static void test_schedstat_real_self(void **state)
 {
 	struct schedstat s;
@@ -270,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_schedstat_derive_interval),
 		cmocka_unit_test(test_schedstat_derive_backwards_and_zero_wall),
 		cmocka_unit_test(test_schedstat_read_fd_follows_updates),
+		cmocka_unit_test(test_schedstat_read_fd_refuses_long_file),
 		cmocka_unit_test(test_schedstat_real_self),
 	};
 

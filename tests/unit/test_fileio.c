@@ -1,0 +1,319 @@
+/*
+ * Unit tests for common/fileio: reading to end of file through read and
+ * pread, the growable buffer and its size limit at the exact boundary,
+ * fileio_load()'s messages, and afile by path. (afile by directory and name,
+ * and its disk-full case, are tested in test_resdir.c.)
+ *
+ * Tests write only under a fresh mkdtemp() directory in /tmp and remove it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "common/fileio.h"
+#include "common/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[64];
+
+static int setup_tmpdir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/stealscope-fileio-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+/* The tests make only plain files in @tmpdir: unlink them, then the directory. */
+static int teardown_tmpdir(void **state)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	(void)state;
+	d = opendir(tmpdir);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(tmpdir);
+}
+
+/* Write @len bytes of @text to <tmpdir>/<name>; the path goes to @path. */
+static void put(char *path, size_t pathlen, const char *name, const char *text, size_t len)
+{
+	int fd;
+
+	snprintf(path, pathlen, "%s/%s", tmpdir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* A file of @n bytes 'a'..'z' repeating. */
+static void put_pattern(char *path, size_t pathlen, const char *name, size_t n)
+{
+	char *text = malloc(n + 1);
+	size_t i;
+
+	assert_non_null(text);
+	for (i = 0; i < n; i++)
+		text[i] = (char)('a' + i % 26);
+	put(path, pathlen, name, text, n);
+	free(text);
+}
+
+/* A file of @n pattern bytes, opened for reading. */
+static int open_pattern(const char *name, size_t n)
+{
+	char path[128];
+	int fd;
+
+	put_pattern(path, sizeof(path), name, n);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* The read end of a pipe that holds @len bytes of @text, then end of file. */
+static int pipe_with(const char *text, size_t len)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], text, len), (ssize_t)len);
+	close(p[1]);
+	return p[0];
+}
+
+static void test_fileio_read_upto_stops_at_eof_or_cap(void **state)
+{
+	char path[128], buf[16];
+	int fd;
+
+	(void)state;
+	put(path, sizeof(path), "t.txt", "hello world", 11);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fileio_read_upto(fd, FILEIO_AT_CURRENT, buf, 5), 5);
+	assert_memory_equal(buf, "hello", 5);
+	/* read() goes on from the position; pread() does not move it. */
+	assert_int_equal(fileio_read_upto(fd, 0, buf, sizeof(buf)), 11);
+	assert_memory_equal(buf, "hello world", 11);
+	assert_int_equal(fileio_read_upto(fd, 6, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "world", 5);
+	assert_int_equal(fileio_read_upto(fd, FILEIO_AT_CURRENT, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, " world", 6);
+	assert_int_equal(fileio_read_upto(fd, FILEIO_AT_CURRENT, buf, sizeof(buf)), 0);
+	close(fd);
+
+	assert_int_equal(fileio_read_upto(-1, 0, buf, sizeof(buf)), -EBADF);
+}
+
+/* A pipe delivers in pieces: the read goes on to end of file. */
+static void test_fileio_read_fd_from_pipe(void **state)
+{
+	struct fileio_buf b = { 0 };
+	int fd;
+
+	(void)state;
+	fd = pipe_with("one two", 7);
+	assert_int_equal(fileio_read_fd(fd, FILEIO_AT_CURRENT, 0, &b), 0);
+	close(fd);
+	assert_int_equal(b.len, 7);
+	assert_string_equal(b.data, "one two");
+	fileio_buf_free(&b);
+	assert_null(b.data);
+	assert_int_equal(b.cap, 0);
+}
+
+static void test_fileio_read_fd_grows_and_reuses(void **state)
+{
+	struct fileio_buf b = { 0 };
+	size_t cap;
+	int fd;
+
+	(void)state;
+	/* Past the first 16 KiB: the buffer has to grow twice. */
+	fd = open_pattern("big.txt", 40000);
+	assert_int_equal(fileio_read_fd(fd, 0, 0, &b), 0);
+	assert_int_equal(b.len, 40000);
+	assert_int_equal(b.data[39999], 'a' + 39999 % 26);
+	assert_int_equal(b.data[40000], '\0');
+	cap = b.cap;
+	assert_true(cap > 40000);
+
+	/* The same fd again, from 0: same text, no new allocation. */
+	assert_int_equal(fileio_read_fd(fd, 0, 0, &b), 0);
+	assert_int_equal(b.len, 40000);
+	assert_int_equal(b.cap, cap);
+	/* From an offset. */
+	assert_int_equal(fileio_read_fd(fd, 39990, 0, &b), 0);
+	assert_int_equal(b.len, 10);
+	assert_int_equal(b.data[0], 'a' + 39990 % 26);
+	close(fd);
+	fileio_buf_free(&b);
+}
+
+static void test_fileio_read_fd_limit_exact(void **state)
+{
+	struct fileio_buf b = { 0 };
+	char text[100];
+	int fd;
+
+	(void)state;
+	fd = open_pattern("limit.txt", 100);
+	assert_int_equal(fileio_read_fd(fd, 0, 100, &b), 0);
+	assert_int_equal(b.len, 100);
+	assert_int_equal(fileio_read_fd(fd, 0, 99, &b), -EFBIG);
+	close(fd);
+	fileio_buf_free(&b);
+
+	/* A pipe has no size to check first: the limit still holds. */
+	memset(text, 'x', sizeof(text));
+	fd = pipe_with(text, sizeof(text));
+	assert_int_equal(fileio_read_fd(fd, FILEIO_AT_CURRENT, 99, &b), -EFBIG);
+	close(fd);
+	fileio_buf_free(&b);
+}
+
+static void test_fileio_load_whole_and_empty(void **state)
+{
+	struct fileio_buf b = { 0 };
+	char path[128];
+
+	(void)state;
+	put(path, sizeof(path), "x.ini", "[a]\nk = v\n", 10);
+	assert_int_equal(fileio_load(path, 10, FILEIO_REGULAR, &b), 0);
+	assert_int_equal(b.len, 10);
+	assert_string_equal(b.data, "[a]\nk = v\n");
+
+	put(path, sizeof(path), "empty", "", 0);
+	assert_int_equal(fileio_load(path, 0, 0, &b), 0);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.data, "");
+	fileio_buf_free(&b);
+
+	/* A /proc file says its size is 0 and still has text. */
+	if (access("/proc/self/stat", R_OK) == 0) {
+		assert_int_equal(fileio_load("/proc/self/stat", 0, FILEIO_REGULAR, &b), 0);
+		assert_true(b.len > 0);
+		assert_int_equal(strlen(b.data), b.len);
+		fileio_buf_free(&b);
+	}
+}
+
+static void test_fileio_load_errors_name_path(void **state)
+{
+	struct fileio_buf b = { 0 };
+	char path[128], want[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	assert_int_equal(fileio_load(path, 0, 0, &b), -ENOENT);
+	snprintf(want, sizeof(want), "open %s: No such file or directory", path);
+	assert_string_equal(log_last_error(), want);
+
+	assert_int_equal(fileio_load(tmpdir, 0, FILEIO_REGULAR, &b), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not a regular file", tmpdir);
+	assert_string_equal(log_last_error(), want);
+	assert_int_equal(fileio_load(tmpdir, 0, 0, &b), -EISDIR);
+	snprintf(want, sizeof(want), "read %s: Is a directory", tmpdir);
+	assert_string_equal(log_last_error(), want);
+
+	put_pattern(path, sizeof(path), "big", 101);
+	assert_int_equal(fileio_load(path, 100, 0, &b), -EFBIG);
+	snprintf(want, sizeof(want), "%s: larger than 100 bytes", path);
+	assert_string_equal(log_last_error(), want);
+	fileio_buf_free(&b);
+}
+
+static void test_fileio_afile_by_path(void **state)
+{
+	struct fileio_buf b = { 0 };
+	char path[128], tmp[160];
+	struct afile *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/table.txt", tmpdir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	f = afile_open_path(path);
+	assert_non_null(f);
+	fprintf(afile_fp(f), "%-6s %5d\n", "cpu0", 42);
+	assert_int_equal(access(tmp, F_OK), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(afile_commit(f), 0);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(fileio_load(path, 0, 0, &b), 0);
+	assert_string_equal(b.data, "cpu0      42\n");
+	fileio_buf_free(&b);
+
+	/* The temporary is not inherited by children. */
+	f = afile_open_path(path);
+	assert_non_null(f);
+	assert_true(fcntl(fileno(afile_fp(f)), F_GETFD) & FD_CLOEXEC);
+	afile_abort(f);
+	assert_int_equal(access(tmp, F_OK), -1);
+
+	errno = 0;
+	assert_null(afile_open_path(""));
+	assert_int_equal(errno, EINVAL);
+	afile_abort(NULL);
+}
+
+static void test_fileio_parent_dir(void **state)
+{
+	char dir[8];
+
+	(void)state;
+	assert_int_equal(fileio_parent_dir("a/b/x.csv", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "a/b");
+	assert_int_equal(fileio_parent_dir("/x", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/");
+	assert_int_equal(fileio_parent_dir("x.csv", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, ".");
+	assert_int_equal(fileio_parent_dir("/tmp/y/", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/tmp/y");
+	strcpy(dir, "keep");
+	assert_int_equal(fileio_parent_dir("12345678/x", dir, sizeof(dir)), -ENAMETOOLONG);
+	assert_string_equal(dir, "keep");
+	assert_int_equal(fileio_parent_dir("x", dir, 1), -ENAMETOOLONG);
+	assert_int_equal(fileio_parent_dir("1234567/x", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "1234567");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_tmpdir, teardown_tmpdir)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_fileio_read_upto_stops_at_eof_or_cap),
+		T(test_fileio_read_fd_from_pipe),
+		T(test_fileio_read_fd_grows_and_reuses),
+		T(test_fileio_read_fd_limit_exact),
+		T(test_fileio_load_whole_and_empty),
+		T(test_fileio_load_errors_name_path),
+		T(test_fileio_afile_by_path),
+		T(test_fileio_parent_dir),
+	};
+
+	log_set_quiet(1);
+	return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);
+}
