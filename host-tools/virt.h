@@ -1,0 +1,183 @@
+/*
+ * virt: the interface between stealscope and libvirt.
+ *
+ * Callers see a small struct of function pointers (struct virt_ops) and
+ * opaque handles; virt_libvirt_ops() returns the real implementation
+ * (host-tools/virt-libvirt.c, the only file that includes libvirt's
+ * headers) and tests substitute a fake. Any libvirt URI works the same way:
+ * "qemu:///system", "qemu+ssh://host/system", "test:///default"; nothing
+ * here is specific to local hosts.
+ *
+ * Every op returns 0 or -errno (or a count) and logs its error once, where
+ * it happens, with the URI, the domain and libvirt's own message; callers
+ * pass the code up without logging again. libvirt's default error handler,
+ * which would print every error to stderr a second time, is replaced by a
+ * silent one when the first connection is opened.
+ *
+ * Besides the ops, this module has what callers build from them: the vCPU
+ * listing of virt-vcpus (read, sample, render kept apart; the renderer
+ * never talks to libvirt).
+ */
+#ifndef STEALSCOPE_VIRT_H
+#define STEALSCOPE_VIRT_H
+
+#include "host-tools/virtstats.h"
+
+#include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define VIRT_DEFAULT_URI "qemu:///system"
+
+struct virt_conn;                      /* a connection to one libvirt URI */
+struct virt_domain;                    /* one domain of a connection */
+
+/* connect() flags. */
+enum {
+	VIRT_CONNECT_RO = 1u << 0,     /* read-only: enough for listing and sampling */
+};
+
+/* pin_vcpu()/pin_emulator() flags: at least one of them. */
+enum {
+	VIRT_AFFECT_LIVE = 1u << 0,    /* the running domain, now */
+	VIRT_AFFECT_CONFIG = 1u << 1,  /* the persistent definition (next boot) */
+};
+
+/* Domain states: libvirt's virDomainState values. */
+enum {
+	VIRT_DOM_NOSTATE = 0,
+	VIRT_DOM_RUNNING = 1,
+	VIRT_DOM_BLOCKED = 2,
+	VIRT_DOM_PAUSED = 3,
+	VIRT_DOM_SHUTDOWN = 4,
+	VIRT_DOM_SHUTOFF = 5,
+	VIRT_DOM_CRASHED = 6,
+	VIRT_DOM_PMSUSPENDED = 7,
+};
+
+struct virt_dom_info {
+	const char *name;              /* valid while the domain handle lives */
+	int id;                        /* -1 when the domain is not running */
+	int state;                     /* VIRT_DOM_* */
+	unsigned nvcpus;               /* vCPUs now (live if running, else config) */
+	unsigned max_vcpus;            /* vCPUs it may have (hotplug limit) */
+};
+
+struct virt_ops {
+	const char *name;              /* "libvirt", "fake", ... */
+
+	/*
+	 * Open @uri (never NULL) with the default authentication callbacks
+	 * (remote URIs may ask for a password on the terminal). @flags:
+	 * VIRT_CONNECT_RO. Returns 0 and *@out, or -errno: -ECONNREFUSED when
+	 * no daemon answers, -EACCES when authentication or permissions fail,
+	 * -EINVAL for a bad URI, -EIO otherwise.
+	 */
+	int (*connect)(const char *uri, unsigned flags, struct virt_conn **out);
+	/* Close @c (NULL is fine). Free its domains first. */
+	void (*close)(struct virt_conn *c);
+	/* The URI @c was opened with, for messages. */
+	const char *(*uri)(const struct virt_conn *c);
+
+	/*
+	 * All domains, running or not, sorted by name: *@out is an allocated
+	 * array of *@n handles (NULL when none), freed with free_domains().
+	 */
+	int (*list_domains)(struct virt_conn *c, struct virt_domain ***out, size_t *n);
+	/* Free the handles and the array from list_domains() (NULL is fine). */
+	void (*free_domains)(struct virt_domain **doms, size_t n);
+
+	int (*domain_info)(struct virt_domain *d, struct virt_dom_info *out);
+
+	/*
+	 * The CPUs each vCPU may run on (live if running, else config): up to
+	 * @cap sets into @pins, *@n set to how many vCPUs the driver
+	 * reported (at most @cap).
+	 */
+	int (*get_vcpu_pins)(struct virt_domain *d, cpu_set_t *pins, size_t cap, size_t *n);
+	/*
+	 * The CPUs the emulator threads (everything but vCPUs and iothreads)
+	 * may run on; an empty set when the driver reports no pinning.
+	 */
+	int (*get_emulator_pin)(struct virt_domain *d, cpu_set_t *out);
+
+	/*
+	 * Pin vCPU @vcpu / the emulator threads to @cpus (not empty). @flags:
+	 * VIRT_AFFECT_LIVE and/or VIRT_AFFECT_CONFIG. Returns 0 or -errno
+	 * (-EINVAL for an empty set, a bad vCPU or live pinning of a domain
+	 * that is not running; -EPERM on a read-only connection). A driver
+	 * that refuses VIRT_AFFECT_LIVE alone as a flag (libvirt's test
+	 * driver accepts only "current") is asked again with libvirt's
+	 * "current" if the domain runs, which libvirt defines as live then.
+	 */
+	int (*pin_vcpu)(struct virt_domain *d, unsigned vcpu, const cpu_set_t *cpus,
+			unsigned flags);
+	int (*pin_emulator)(struct virt_domain *d, const cpu_set_t *cpus, unsigned flags);
+
+	/*
+	 * One sample of the per-vCPU statistics into @out (set up with
+	 * virtstats_dom_init(), see virtstats_parse(); @nvcpus_hint as
+	 * there). out->t_ns is CLOCK_MONOTONIC at the middle of the call
+	 * (a remote call takes a round trip). Fields the driver does not
+	 * report are in out->missing, not zero. pcpu comes from
+	 * virDomainGetVcpus() where the driver has it (running domains),
+	 * else -1. Drivers report no vCPU fields for a domain that is not
+	 * running (all missing).
+	 */
+	int (*get_vcpu_stats)(struct virt_domain *d, size_t nvcpus_hint,
+			      struct virtstats_dom *out);
+};
+
+/* The libvirt implementation. */
+const struct virt_ops *virt_libvirt_ops(void);
+
+/* "running", "shut off", ... for a VIRT_DOM_* state. */
+const char *virt_dom_state_name(int state);
+
+/* "running", "offline", "blocked" for a VIRTSTATS_VCPU_* state ("?" otherwise). */
+const char *virt_vcpu_state_name(int state);
+
+/*
+ * The listing of one domain: what virt-vcpus prints. Filled by
+ * virt_view_read() and virt_view_sample(), printed by virt_view_print(),
+ * released by virt_view_free().
+ */
+struct virt_dom_view {
+	struct virt_dom_info info;
+	cpu_set_t *pins;               /* per vCPU, npins of them */
+	size_t npins;
+	cpu_set_t emulator_pin;
+	struct virtstats_vcpu *buf[2]; /* storage of the two samples */
+	size_t cap;                    /* entries in each buf */
+	struct virtstats_dom sample[2];
+	int nsamples;                  /* 0, 1 or 2: sample[0] older than sample[1] */
+};
+
+/*
+ * Read @d's info, vCPU pinning and emulator pinning into @v (cleared
+ * first; free with virt_view_free() even on error). Returns 0 or -errno
+ * (logged by the op).
+ */
+int virt_view_read(const struct virt_ops *ops, struct virt_domain *d, struct virt_dom_view *v);
+
+/*
+ * Take one more statistics sample of @d (after virt_view_read()). The
+ * newest two are kept. A domain that is not running is not sampled (its
+ * vCPUs have no statistics): returns 0 and leaves nsamples alone.
+ */
+int virt_view_sample(const struct virt_ops *ops, struct virt_domain *d,
+		     struct virt_dom_view *v);
+
+/*
+ * Print the listing of @v to @f: a domain line, the emulator pinning, one
+ * row per vCPU (state, host CPU, pinning, time/delay/wait rates between
+ * the two samples, "-" where unknown) and one line per statistics field
+ * the driver did not report ("vcpu.N.delay not reported by this driver").
+ * Never calls any op. Returns 0 or -EIO when @f has an error.
+ */
+int virt_view_print(FILE *f, const struct virt_dom_view *v);
+
+void virt_view_free(struct virt_dom_view *v);
+
+#endif
