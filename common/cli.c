@@ -48,6 +48,25 @@ int cli_stop_requested(void)
 	return stop_signal;
 }
 
+/* The stop flag is looked at this often while sleeping (see cli.h). */
+#define SLEEP_SLICE_NS (100 * NS_PER_MS)
+
+int cli_sleep_until(int64_t deadline_ns)
+{
+	int64_t now;
+
+	for (;;) {
+		if (cli_stop_requested())
+			return -EINTR;
+		now = mono_ns();
+		if (now >= deadline_ns)
+			return 0;
+		/* 0 or -EINTR: either way look at the flag and the clock again */
+		(void)sleep_until_ns(deadline_ns - now > SLEEP_SLICE_NS ?
+				     now + SLEEP_SLICE_NS : deadline_ns);
+	}
+}
+
 int cli_progress_wanted(void)
 {
 	return isatty(STDERR_FILENO);

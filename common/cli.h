@@ -1,13 +1,28 @@
 /*
  * cli: what every stealscope binary shares on its command line: exit codes,
- * --version text, the stop flag set by SIGINT/SIGTERM, and whether to show
- * progress (only on a terminal).
+ * --version text, the stop flag set by SIGINT/SIGTERM, sleeping to a deadline
+ * without missing that flag, and whether to show progress (only on a
+ * terminal).
+ *
+ * A short option means the same in every measurement tool (guest-tools/,
+ * host-tools/) that has it: -c the CPU(s), -d --duration, -i --interval, -n
+ * --count, -o --out, -p --pid, -r --root, -h --help, -V --version. An option
+ * whose letter means something else in another of them (sched-load's
+ * --procs, --units and --delay; inf-loop's --period and --nice) is long-only
+ * rather than given a letter of its own that a user would confuse.
  */
 #ifndef STEALSCOPE_CLI_H
 #define STEALSCOPE_CLI_H
 
 #include <signal.h>
 #include <stdint.h>
+
+/*
+ * The longest --duration, --delay or sampling run any tool accepts: a year
+ * and a day. Far below INT64_MAX ns (292 years), so start + duration and
+ * start + k * interval cannot overflow.
+ */
+#define CLI_MAX_DURATION_NS (366LL * 24 * 3600 * 1000000000LL)
 
 enum {
 	EXIT_OK = 0,
@@ -27,6 +42,17 @@ int cli_install_stop_handlers(void);
 
 /* Nonzero once SIGINT or SIGTERM arrived; the signal number. */
 int cli_stop_requested(void);
+
+/*
+ * Sleep until the absolute CLOCK_MONOTONIC time @deadline_ns (ns), in
+ * slices of at most 100 ms, checking the stop flag before each. A stop
+ * signal normally wakes the sleep at once (EINTR); one that lands between
+ * the check and the sleep is still seen within 100 ms instead of at the
+ * deadline, which may be an hour away. Returns 0 at the deadline (at once if
+ * it has passed), -EINTR as soon as a stop was requested. Other signals do
+ * not end the sleep.
+ */
+int cli_sleep_until(int64_t deadline_ns);
 
 /* Nonzero when stderr is a terminal (progress lines are shown only then). */
 int cli_progress_wanted(void);

@@ -6,6 +6,7 @@
  * work loop must never print, allocate or enter the kernel: its only cost
  * besides the work is one vDSO clock read and one store per unit.
  */
+#include "common/affinity.h"
 #include "common/cli.h"
 #include "common/csvio.h"
 #include "common/log.h"
@@ -66,11 +67,11 @@ static void usage(FILE *f)
 		"Run N CPU-bound processes pinned to one CPU, each doing U calibrated work\n"
 		"units from a common start, and write their progress over time as CSV.\n"
 		"\n"
-		"  -p, --procs N         number of processes, 1..%d (default 2)\n"
+		"      --procs N         number of processes, 1..%d (default 2)\n"
 		"  -c, --cpu C           CPU to pin all of them to (default 0)\n"
-		"  -n, --units U         work units per process, 1..%lld (default 100)\n"
+		"      --units U         work units per process, 1..%lld (default 100)\n"
 		"  -w, --unit-work DUR   CPU time of one unit, 1us..10s (default 1ms)\n"
-		"  -d, --delay DUR       wait DUR after the common start before working\n"
+		"      --delay DUR       wait DUR after the common start before working\n"
 		"                        (default 0)\n"
 		"  -o, --out FILE        write the CSV to FILE (default: stdout)\n"
 		"      --t0 NS           measure t_ns from the CLOCK_MONOTONIC instant NS\n"
@@ -85,23 +86,26 @@ static void usage(FILE *f)
 		"or from --t0 when given). The summary on stderr counts from the common\n"
 		"start either way.\n"
 		"Durations take a unit: 250ns, 10us, 2ms, 1.5s.\n"
+		"Short options mean the same in every stealscope measurement tool: -p,\n"
+		"-n and -d (--pid, --count, --duration elsewhere) are not --procs,\n"
+		"--units and --delay here, which have no short form.\n"
 		"Exit status: 0 ok, 1 failure or interrupted (partial CSV written),\n"
 		"2 usage error.\n",
 		MAX_PROCS, MAX_UNITS);
 }
 
-/* getopt value of the long-only --t0 */
-enum { OPT_T0 = 0x100 };
+/* getopt values of the long-only options */
+enum { OPT_T0 = 0x100, OPT_PROCS, OPT_UNITS, OPT_DELAY };
 
 /* Returns -1 to go on, or the exit code for main(). */
 static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 {
 	static const struct option opts[] = {
-		{ "procs", required_argument, NULL, 'p' },
+		{ "procs", required_argument, NULL, OPT_PROCS },
 		{ "cpu", required_argument, NULL, 'c' },
-		{ "units", required_argument, NULL, 'n' },
+		{ "units", required_argument, NULL, OPT_UNITS },
 		{ "unit-work", required_argument, NULL, 'w' },
-		{ "delay", required_argument, NULL, 'd' },
+		{ "delay", required_argument, NULL, OPT_DELAY },
 		{ "out", required_argument, NULL, 'o' },
 		{ "t0", required_argument, NULL, OPT_T0 },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -118,9 +122,9 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 		.delay_ns = 0, .t0_ns = 0, .has_t0 = 0, .out = "-", .verbose = 0,
 	};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:c:n:w:d:o:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:w:o:vhV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
+		case OPT_PROCS:
 			if (parse_i64("--procs", optarg, 1, MAX_PROCS, &v))
 				return cli_usage_hint();
 			cfg->procs = (int)v;
@@ -130,7 +134,7 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 				return cli_usage_hint();
 			cfg->cpu = (int)v;
 			break;
-		case 'n':
+		case OPT_UNITS:
 			if (parse_i64("--units", optarg, 1, MAX_UNITS, &cfg->units))
 				return cli_usage_hint();
 			break;
@@ -139,7 +143,7 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 					      &cfg->unit_work_ns))
 				return cli_usage_hint();
 			break;
-		case 'd':
+		case OPT_DELAY:
 			if (parse_duration_ns("--delay", optarg, 0, 3600 * NS_PER_SEC,
 					      &cfg->delay_ns))
 				return cli_usage_hint();
@@ -179,17 +183,6 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 	return -1;
 }
 
-static int pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		return log_err(-errno, "sched_setaffinity(CPU %d): %s", cpu, strerror(errno));
-	return 0;
-}
-
 /* The number of stamps a child has written so far (the nonzero prefix). */
 static int64_t stamps_done(const int64_t *row, int64_t units)
 {
@@ -226,7 +219,7 @@ static void child_main(const struct sched_cfg *cfg, const struct calib *cal,
 	/* the parent may die without killing us: then so do we */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(EXIT_FAIL);
-	if (pin_to_cpu(cfg->cpu))
+	if (affinity_pin_self(cfg->cpu))
 		_exit(EXIT_FAIL);
 	memset(row, 0, (size_t)units * sizeof(*row));
 	if (write(ready_w, &byte, 1) != 1)
@@ -240,9 +233,8 @@ static void child_main(const struct sched_cfg *cfg, const struct calib *cal,
 	if (n != 0 || cli_stop_requested())
 		_exit(EXIT_OK);
 	start = __atomic_load_n(&sh->start_ns, __ATOMIC_ACQUIRE) + cfg->delay_ns;
-	while (sleep_until_ns(start) == -EINTR)
-		if (cli_stop_requested())
-			_exit(EXIT_OK);
+	if (cli_sleep_until(start))
+		_exit(EXIT_OK);
 
 	acc = 0x9e3779b97f4a7c15ULL * (uint64_t)(p + 1);
 	for (u = 0; u < units; u++) {
@@ -419,7 +411,7 @@ int main(int argc, char **argv)
 	/* calibrate on the measured CPU, then step off it for the run */
 	if (sched_getaffinity(0, sizeof(orig), &orig))
 		return log_err(EXIT_FAIL, "sched_getaffinity: %s", strerror(errno));
-	if (pin_to_cpu(cfg.cpu))
+	if (affinity_pin_self(cfg.cpu))
 		return EXIT_FAIL;
 	calibrate_unit(cfg.unit_work_ns, &cal);
 	if (sched_setaffinity(0, sizeof(orig), &orig))

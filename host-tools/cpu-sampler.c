@@ -5,7 +5,12 @@
  * It reads /proc/stat into a preallocated buffer at absolute deadlines
  * (host-tools/sampleloop.c) and derives and renders only outside the
  * timing-critical part. It never writes anything but its output (stdout or
- * the --out file, renamed into place) and its diagnostics (stderr).
+ * the --out file, renamed into place by csvio or resdir's atomic file) and
+ * its diagnostics (stderr).
+ *
+ * USER_HZ is 100: an interval with no tick says nothing about how the CPU
+ * was used, so its percentages are left empty (CSV) or shown as "-" (table),
+ * never as 0: a 0 %idle there would drag every mean down.
  */
 #include "common/cli.h"
 #include "common/cpucsv.h"
@@ -13,12 +18,14 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/procstat.h"
+#include "common/resdir.h"
 #include "common/timeutil.h"
 #include "host-tools/sampleloop.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +47,19 @@ struct cs_entry {
 	struct procstat_cpu c;
 };
 
+/*
+ * Below this interval most intervals hold 0 or 1 tick of USER_HZ (100), so
+ * a percentage is 0, 100 or empty: worth a warning.
+ */
+#define COARSE_INTERVAL_NS (100 * NS_PER_MS)
+
 /* Where rows go: libcsv for CSV, a plain stream for the table. */
 struct cs_out {
 	enum cs_format format;
 	struct csvw *csv;
-	FILE *fp;
-	const char *path;              /* table: final name, NULL for stdout */
-	char tmp_path[PATH_MAX];
+	FILE *fp;                      /* table: stdout or afile_fp(af) */
+	struct afile *af;              /* table to a file, NULL for stdout */
+	const char *name;              /* for messages */
 };
 
 struct cs_ctx {
@@ -80,12 +93,15 @@ static void usage(void)
 	       "\n"
 	       "CSV columns: seq,t_ns,cpu, user_ticks..guest_nice_ticks (cumulative at\n"
 	       "t_ns), usr_pct..idle_pct (over the interval ending at t_ns),\n"
-	       "interval_ticks (ticks in that interval; 0 means no data and all\n"
-	       "percentages 0). seq counts deadlines from the first sample (seq 0, no\n"
-	       "row): a gap means intervals skipped after a deadline overrun, which is\n"
-	       "reported on stderr. t_ns is CLOCK_MONOTONIC relative to the first\n"
+	       "interval_ticks (ticks in that interval; 0 means no data: the\n"
+	       "percentages are left empty, and the table shows '-'). USER_HZ is 100,\n"
+	       "so intervals under 100ms mostly see 0 or 1 tick (a warning says so).\n"
+	       "seq counts deadlines from the first sample (seq 0, no row): a gap\n"
+	       "means intervals skipped after a deadline overrun, which is reported\n"
+	       "on stderr. t_ns is CLOCK_MONOTONIC relative to the first\n"
 	       "sample, or to --t0 when given. A CPU absent from /proc/stat (offline)\n"
 	       "has no rows meanwhile.\n"
+	       "Short options mean the same in every stealscope measurement tool.\n"
 	       "SIGINT/SIGTERM end the run; what was measured is written, exit 0.\n");
 }
 
@@ -161,27 +177,49 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 
 /* ---- output ----------------------------------------------------------- */
 
+/* Open the table file @path atomically: resdir's afile wants a dir and a name. */
+static int table_file_open(struct cs_out *o, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+
+	if (!*name)
+		return log_err(-EINVAL, "--out %s: names a directory, not a file", path);
+	if (dlen >= sizeof(dir))
+		return log_err(-ENAMETOOLONG, "--out: path too long: %s", path);
+	if (!slash) {
+		strcpy(dir, ".");
+	} else if (dlen == 0) {
+		strcpy(dir, "/");
+	} else {
+		memcpy(dir, path, dlen);
+		dir[dlen] = '\0';
+	}
+	o->af = afile_open(dir, name);
+	if (!o->af)
+		return -errno;
+	o->fp = afile_fp(o->af);
+	return 0;
+}
+
 static int out_open(struct cs_out *o, enum cs_format format, const char *path)
 {
-	int i, n;
+	int i, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->format = format;
+	o->name = strcmp(path, "-") ? path : "stdout";
 	if (format == CS_CSV) {
 		o->csv = cpucsv_open(path);
 		return o->csv ? 0 : -errno;
 	}
-
 	if (!strcmp(path, "-")) {
 		o->fp = stdout;
 	} else {
-		n = snprintf(o->tmp_path, sizeof(o->tmp_path), "%s.tmp.%d", path, (int)getpid());
-		if (n < 0 || (size_t)n >= sizeof(o->tmp_path))
-			return log_err(-ENAMETOOLONG, "--out: path too long: %s", path);
-		o->fp = fopen(o->tmp_path, "w");
-		if (!o->fp)
-			return log_err(-errno, "open %s: %s", o->tmp_path, strerror(errno));
-		o->path = path;
+		rc = table_file_open(o, path);
+		if (rc)
+			return rc;
 	}
 	fprintf(o->fp, "%9s %5s", "Time(s)", "CPU");
 	for (i = 0; i < CP_NFIELDS; i++)
@@ -190,27 +228,43 @@ static int out_open(struct cs_out *o, enum cs_format format, const char *path)
 	return 0;
 }
 
+static int out_table_row(struct cs_out *o, const struct sampleloop_rec *cur, int cpu,
+			 const struct cpupct *p)
+{
+	char name[16];
+	int i;
+
+	if (cpu == PROCSTAT_CPU_ALL)
+		snprintf(name, sizeof(name), "all");
+	else
+		snprintf(name, sizeof(name), "%d", cpu);
+	fprintf(o->fp, "%9.3f %5s", (double)cur->t_ns / NS_PER_SEC, name);
+	for (i = 0; i < CP_NFIELDS; i++) {
+		if (p->total_ticks)
+			fprintf(o->fp, " %8.2f", p->pct[i]);
+		else
+			fprintf(o->fp, " %8s", "-");
+	}
+	if (fputc('\n', o->fp) == EOF)
+		return log_err(-EIO, "write %s: %s", o->name, strerror(errno));
+	return 0;
+}
+
 static int out_row(struct cs_out *o, const struct sampleloop_rec *cur, int cpu,
 		   const struct procstat_cpu *c, const struct cpupct *p)
 {
+	struct cpupct none;
 	int i;
 
-	if (o->format == CS_TABLE) {
-		char name[16];
-
-		if (cpu == PROCSTAT_CPU_ALL)
-			snprintf(name, sizeof(name), "all");
-		else
-			snprintf(name, sizeof(name), "%d", cpu);
-		fprintf(o->fp, "%9.3f %5s", (double)cur->t_ns / NS_PER_SEC, name);
-		for (i = 0; i < CP_NFIELDS; i++)
-			fprintf(o->fp, " %8.2f", p->pct[i]);
-		if (fputc('\n', o->fp) == EOF)
-			return log_err(-EIO, "write: %s", strerror(errno));
-		return 0;
-	}
-
-	return cpucsv_row(o->csv, cur->seq, cur->t_ns, cpu, c, p);
+	if (o->format == CS_TABLE)
+		return out_table_row(o, cur, cpu, p);
+	if (p->total_ticks)
+		return cpucsv_row(o->csv, cur->seq, cur->t_ns, cpu, c, p);
+	/* no tick, no data: csvio writes NaN as an empty cell */
+	none = *p;
+	for (i = 0; i < CP_NFIELDS; i++)
+		none.pct[i] = NAN;
+	return cpucsv_row(o->csv, cur->seq, cur->t_ns, cpu, c, &none);
 }
 
 static int out_flush(struct cs_out *o)
@@ -218,15 +272,13 @@ static int out_flush(struct cs_out *o)
 	if (o->format == CS_CSV)
 		return csvw_flush(o->csv);
 	if (fflush(o->fp))
-		return log_err(-errno, "write %s: %s", o->path ? o->tmp_path : "stdout",
-			       strerror(errno));
+		return log_err(-errno, "write %s: %s", o->name, strerror(errno));
 	return 0;
 }
 
-/* Put the output in place. Returns 0 or -errno (logged). */
+/* Put the output in place. Returns 0 or -errno (logged). Consumes @o. */
 static int out_commit(struct cs_out *o)
 {
-	const char *name = o->path ? o->tmp_path : "stdout";
 	int rc = 0;
 
 	if (o->format == CS_CSV) {
@@ -234,33 +286,15 @@ static int out_commit(struct cs_out *o)
 		o->csv = NULL;
 		return rc;
 	}
-	if (fflush(o->fp) || ferror(o->fp))
-		rc = log_err(-EIO, "write %s: %s", name, strerror(errno ? errno : EIO));
-	if (!o->path)
+	if (o->af) {
+		rc = afile_commit(o->af);
+		o->af = NULL;
+		o->fp = NULL;
 		return rc;
-	if (!rc && fsync(fileno(o->fp)))
-		rc = log_err(-errno, "fsync %s: %s", name, strerror(errno));
-	if (fclose(o->fp) && !rc)
-		rc = log_err(-errno, "close %s: %s", name, strerror(errno));
-	o->fp = NULL;
-	if (!rc && rename(o->tmp_path, o->path))
-		rc = log_err(-errno, "rename %s to %s: %s", o->tmp_path, o->path,
-			     strerror(errno));
-	if (rc)
-		unlink(o->tmp_path);
-	return rc;
-}
-
-static void out_abort(struct cs_out *o)
-{
-	if (o->csv)
-		csvw_abort(o->csv);
-	if (o->path && o->fp) {
-		fclose(o->fp);
-		unlink(o->tmp_path);
 	}
-	o->csv = NULL;
-	o->fp = NULL;
+	if (fflush(o->fp) || ferror(o->fp))
+		rc = log_err(-EIO, "write %s: %s", o->name, strerror(errno ? errno : EIO));
+	return rc;
 }
 
 /* ---- sampling --------------------------------------------------------- */
@@ -356,6 +390,9 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &cfg);
 	if (rc >= 0)
 		return rc;
+	if (cfg.loop.interval_ns < COARSE_INTERVAL_NS)
+		log_warn("USER_HZ is 100: intervals under 100ms mostly see 0 or 1 tick; "
+			 "percentages are coarse");
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.scratch = calloc(1, sizeof(*ctx.scratch));
@@ -381,7 +418,6 @@ int main(int argc, char **argv)
 	sampleloop_report(&st);
 	if (out_commit(&ctx.out) == 0 && rc == 0)
 		status = EXIT_OK;
-	out_abort(&ctx.out);
 out_sel:
 	free(ctx.warned);
 	free(ctx.sel);

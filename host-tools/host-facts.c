@@ -40,7 +40,10 @@ static void usage(void)
 	       "                   print CLOCK_MONOTONIC now in ns and exit (a common\n"
 	       "                   --t0 for tools a script starts together)\n"
 	       "  -h, --help       show this help and exit\n"
-	       "  -V, --version    show the version and exit\n");
+	       "  -V, --version    show the version and exit\n"
+	       "\n"
+	       "Short options mean the same in every stealscope measurement tool\n"
+	       "(-r is --root in the samplers too).\n");
 }
 
 /* Returns -1 to go on, or the exit code. */

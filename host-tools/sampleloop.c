@@ -16,7 +16,6 @@
 
 #define INTERVAL_MIN_NS NS_PER_MS
 #define INTERVAL_MAX_NS (3600 * NS_PER_SEC)
-#define DURATION_MAX_NS (366LL * 24 * 3600 * NS_PER_SEC)
 #define COUNT_MAX (INT64_C(1) << 40)
 
 /* Bounded runs keep every sample in memory up to this size, then batch. */
@@ -52,7 +51,7 @@ int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg)
 						       INTERVAL_MAX_NS, &o->interval_ns));
 	case 'd':
 		return usage_hint_if(parse_duration_ns("--duration", arg, INTERVAL_MIN_NS,
-						       DURATION_MAX_NS, &o->duration_ns));
+						       CLI_MAX_DURATION_NS, &o->duration_ns));
 	case 'n':
 		return usage_hint_if(parse_i64("--count", arg, 1, COUNT_MAX, &o->count));
 	case 'r':
@@ -87,7 +86,7 @@ int sampleloop_opts_finish(struct sampleloop_opts *o)
 		o->nintervals = o->count;
 	}
 	/* Keeps start + k * interval far from int64 overflow. */
-	if (o->nintervals > DURATION_MAX_NS / o->interval_ns)
+	if (o->nintervals > CLI_MAX_DURATION_NS / o->interval_ns)
 		return cli_usage_error("--count: %lld intervals of --interval last over a year",
 				       (long long)o->nintervals);
 	if (o->root[0]) {
@@ -138,19 +137,24 @@ static int emit_all(const struct sampleloop_ops *ops, void *ctx,
 }
 
 /*
- * Mid-run batch: render, then keep the newest sample as slot 0 so the next
- * interval has its predecessor.
+ * Mid-run batch: render recs[0..*n-1], then keep the newest sample as slot 0
+ * (*n = 1) so the next interval has its predecessor, then flush. The buffer
+ * is reset before the flush, so a failed flush leaves nothing rendered twice.
+ * After a failed emit() *n is left alone: the caller must not render the
+ * buffer again either way.
  */
 static int emit_batch(const struct sampleloop_ops *ops, void *ctx,
-		      struct sampleloop_rec *recs, size_t n, size_t slot_bytes)
+		      struct sampleloop_rec *recs, size_t *n, size_t slot_bytes)
 {
-	int rc = emit_all(ops, ctx, recs, n);
+	size_t last = *n - 1;
+	int rc = emit_all(ops, ctx, recs, *n);
 
 	if (rc)
 		return rc;
-	recs[0].seq = recs[n - 1].seq;
-	recs[0].t_ns = recs[n - 1].t_ns;
-	memcpy(recs[0].data, recs[n - 1].data, slot_bytes);
+	recs[0].seq = recs[last].seq;
+	recs[0].t_ns = recs[last].t_ns;
+	memcpy(recs[0].data, recs[last].data, slot_bytes);
+	*n = 1;
 	return ops->flush ? ops->flush(ctx) : 0;
 }
 
@@ -161,7 +165,7 @@ int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 	struct sampleloop_rec *recs;
 	char *data;
 	int64_t start, k = 0, t0 = 0;
-	int rc = 0;
+	int rc = 0, render_failed = 0;
 
 	memset(st, 0, sizeof(*st));
 	recs = calloc(cap, sizeof(*recs));
@@ -179,19 +183,9 @@ int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 	for (;;) {
 		int64_t before, after, now;
 
-		/* A signal other than SIGINT/SIGTERM only interrupts the sleep. */
-		while (k > 0 && !cli_stop_requested()) {
-			rc = sleep_until_ns(start + k * o->interval_ns);
-			if (rc != -EINTR)
-				break;
-		}
-		if (rc) {
-			if (rc != -EINTR) {
-				rc = log_err(rc, "clock_nanosleep: %s", strerror(-rc));
-				break;
-			}
-			rc = 0;
-		}
+		/* Only SIGINT/SIGTERM end the sleep early; other signals do not. */
+		if (k > 0 && cli_sleep_until(start + k * o->interval_ns))
+			break;
 		if (cli_stop_requested())
 			break;
 		/* The sample's time is the middle of the read. */
@@ -214,10 +208,11 @@ int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 		if (o->nintervals && k >= o->nintervals)
 			break;
 		if (n == cap) {
-			rc = emit_batch(ops, ctx, recs, n, slot_bytes);
-			if (rc)
+			rc = emit_batch(ops, ctx, recs, &n, slot_bytes);
+			if (rc) {
+				render_failed = 1;
 				break;
-			n = 1;
+			}
 		}
 		/*
 		 * Woke up (or rendered) past the next deadline: skip to the
@@ -236,8 +231,12 @@ int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 		}
 	}
 	st->stop_signal = cli_stop_requested();
-	/* Whatever ended the run, what was measured is rendered. */
-	if (n > 1) {
+	/*
+	 * Whatever ended the run, what was measured is rendered, unless the
+	 * renderer itself failed: its output is broken already, and after a
+	 * failed emit() the buffer holds samples it has partly rendered.
+	 */
+	if (n > 1 && !render_failed) {
 		int erc = emit_all(ops, ctx, recs, n);
 
 		if (!rc)

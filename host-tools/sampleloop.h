@@ -112,8 +112,11 @@ struct sampleloop_stats {
  * o->nintervals intervals have elapsed (0: until SIGINT/SIGTERM, for which
  * the caller installed cli_install_stop_handlers()) or read() ends it.
  * Every pair of consecutive stored samples is passed to emit() exactly once,
- * in order. Returns 0 (also when stopped by a signal) or the first -errno
- * from read() or emit().
+ * in order, until emit() or flush() fails: then the run ends and nothing
+ * more is rendered (no pair twice, none against the wrong predecessor).
+ * Sleeps go through cli_sleep_until(), so a stop ends a long interval
+ * within 100 ms. Returns 0 (also when stopped by a signal) or the first
+ * -errno from read(), emit() or flush().
  */
 int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 		   const struct sampleloop_ops *ops, void *ctx, struct sampleloop_stats *st);

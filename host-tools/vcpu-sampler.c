@@ -72,7 +72,8 @@ static void usage(void)
 	       "on stderr. t_ns is CLOCK_MONOTONIC relative to the first sample, or to\n"
 	       "--t0 when given. A thread that exits is reported once and its rows end;\n"
 	       "when every thread has exited the run ends. SIGINT/SIGTERM end the run;\n"
-	       "what was measured is written, exit 0.\n");
+	       "what was measured is written, exit 0.\n"
+	       "Short options mean the same in every stealscope measurement tool.\n");
 }
 
 static int add_tid(struct vs_config *cfg, pid_t tid)

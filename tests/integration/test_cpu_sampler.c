@@ -1,8 +1,9 @@
 /*
- * Integration tests of bin/cpu-sampler: the real binary is run with
- * fork/exec, its CSV is loaded back with csv_table_load() and checked row by
- * row. Every run has a timeout, so a hang fails the test instead of blocking
- * the suite. A forked spinner pinned to CPU 0 provides a known busy CPU.
+ * Integration tests of bin/cpu-sampler: the real binary is run (through
+ * tests/support/run.h, with a timeout, so a hang fails the test instead of
+ * blocking the suite), its CSV is loaded back with csv_table_load() and
+ * checked row by row. A forked spinner pinned to CPU 0, or bin/inf-loop on
+ * the most idle CPU, provides a known busy CPU.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,184 +12,40 @@
 #include <cmocka.h>
 
 #include "common/csvio.h"
+#include "tests/support/run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TOOL TEST_BINDIR "/cpu-sampler"
+#define INF_LOOP TEST_BINDIR "/inf-loop"
 #define STATIC_ROOT TEST_FIXTURES "/sampler-static"
 #define RUN_TIMEOUT_MS 10000
+#define COARSE_WARNING "USER_HZ is 100: intervals under 100ms mostly see 0 or 1 tick; " \
+	"percentages are coarse"
 
 static char tmpdir[] = "/tmp/test_cpu_sampler.XXXXXX";
-
-struct run {
-	int status;                    /* exit code, 128 + signal, -1 on timeout */
-	char out_path[PATH_MAX];
-	char err_path[PATH_MAX];
-	char *err;                     /* stderr text */
-};
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 static void tmp_file(char *buf, const char *name)
 {
 	snprintf(buf, PATH_MAX, "%s/%s", tmpdir, name);
 }
 
-/* Start the tool with stdout and stderr in files under tmpdir. */
-static pid_t spawn(const char *const *args, struct run *r, const char *tag)
+/* Run cpu-sampler with @argv (argv[0] is TOOL) and expect exit 0. */
+static void run_ok(const char *const argv[], struct support_run *r)
 {
-	const char *argv[32];
-	pid_t pid;
-	int n = 0;
-
-	memset(r, 0, sizeof(*r));
-	snprintf(r->out_path, sizeof(r->out_path), "%s/%s.out", tmpdir, tag);
-	snprintf(r->err_path, sizeof(r->err_path), "%s/%s.err", tmpdir, tag);
-	argv[n++] = TOOL;
-	while (args[n - 1] && n < 31) {
-		argv[n] = args[n - 1];
-		n++;
-	}
-	argv[n] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int out = open(r->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int err = open(r->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-			_exit(127);
-		execv(TOOL, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	long len;
-
-	if (!fp)
-		return strdup("");
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = calloc(1, (size_t)len + 1);
-	if (buf && len > 0 && fread(buf, 1, (size_t)len, fp) != (size_t)len)
-		buf[0] = '\0';
-	fclose(fp);
-	return buf;
-}
-
-/* Wait for @pid at most @timeout_ms; on timeout kill it. Fills r->status, r->err. */
-static void finish(pid_t pid, struct run *r, int timeout_ms)
-{
-	int waited = 0, st = 0;
-	pid_t w;
-
-	while ((w = waitpid(pid, &st, WNOHANG)) == 0 && waited < timeout_ms) {
-		sleep_ms(5);
-		waited += 5;
-	}
-	if (w == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		r->status = -1;
-	} else if (WIFEXITED(st)) {
-		r->status = WEXITSTATUS(st);
-	} else {
-		r->status = 128 + WTERMSIG(st);
-	}
-	r->err = slurp(r->err_path);
-}
-
-static void run_tool(const char *const *args, struct run *r, const char *tag)
-{
-	finish(spawn(args, r, tag), r, RUN_TIMEOUT_MS);
-}
-
-static void run_free(struct run *r)
-{
-	free(r->err);
-	r->err = NULL;
-}
-
-/* A child that pins itself to @cpu and spins until killed. */
-static pid_t spinner(int cpu)
-{
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		cpu_set_t set;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			_exit(1);
-		for (;;)
-			__asm__ volatile("");
-	}
-	return pid;
-}
-
-static void reap(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
-static int64_t cell_i64(const struct csv_table *t, size_t row, const char *col)
-{
-	int c = csv_table_col(t, col);
-	int64_t v = 0;
-
-	assert_true(c >= 0);
-	assert_int_equal(csv_table_i64(t, row, (size_t)c, &v), 0);
-	return v;
-}
-
-static double cell_f(const struct csv_table *t, size_t row, const char *col)
-{
-	int c = csv_table_col(t, col);
-	double v = 0;
-
-	assert_true(c >= 0);
-	assert_int_equal(csv_table_f(t, row, (size_t)c, &v), 0);
-	return v;
-}
-
-static size_t count_substr(const char *s, const char *needle)
-{
-	size_t n = 0;
-
-	while ((s = strstr(s, needle))) {
-		n++;
-		s += strlen(needle);
-	}
-	return n;
+	support_run(argv, RUN_TIMEOUT_MS, r);
+	if (support_status(r) != 0)
+		fail_msg("cpu-sampler: status %d, stderr '%s'", support_status(r), r->err);
 }
 
 static void write_file(const char *path, const char *text)
@@ -200,14 +57,6 @@ static void write_file(const char *path, const char *text)
 	assert_int_equal(fclose(fp), 0);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
@@ -217,122 +66,256 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return support_rmtree(tmpdir);
 }
 
 /* ---- tests ------------------------------------------------------------ */
 
 static void test_cpu_sampler_busy_cpu_is_user_time(void **state)
 {
-	const char *args[] = { "--interval", "100ms", "--count", "5", "--cpus", "0",
-			       "--out", NULL, NULL };
 	char out[PATH_MAX];
+	const char *argv[] = { TOOL, "--interval", "100ms", "--count", "5", "--cpus", "0",
+			       "--out", out, NULL };
 	struct csv_table t;
-	struct run r;
+	struct support_run r;
 	pid_t spin;
 	size_t i;
 
 	(void)state;
 	tmp_file(out, "busy.csv");
-	args[7] = out;
-	spin = spinner(0);
-	sleep_ms(50);
-	run_tool(args, &r, "busy");
-	reap(spin);
-	assert_int_equal(r.status, 0);
+	spin = support_spinner(0);
+	support_sleep_ms(50);
+	support_run(argv, RUN_TIMEOUT_MS, &r);
+	support_reap(spin);
+	assert_int_equal(support_status(&r), 0);
 	assert_int_equal(csv_table_load(out, &t), 0);
 	assert_int_equal(t.nrows, 5);
 	for (i = 0; i < t.nrows; i++) {
-		double busy = cell_f(&t, i, "usr_pct") + cell_f(&t, i, "sys_pct");
+		double busy = support_cell_f(&t, i, "usr_pct") + support_cell_f(&t, i, "sys_pct");
 
-		assert_int_equal(cell_i64(&t, i, "cpu"), 0);
-		assert_int_equal(cell_i64(&t, i, "seq"), (int64_t)i + 1);
-		assert_true(cell_i64(&t, i, "interval_ticks") > 0);
+		assert_int_equal(support_cell_i64(&t, i, "cpu"), 0);
+		assert_int_equal(support_cell_i64(&t, i, "seq"), (int64_t)i + 1);
+		assert_true(support_cell_i64(&t, i, "interval_ticks") > 0);
 		if (busy <= 80.0)
 			fail_msg("row %zu: usr+sys %.2f%% on the spinning CPU 0", i, busy);
 	}
 	/* t_ns grows by about one interval per row. */
-	assert_true(cell_i64(&t, 4, "t_ns") > cell_i64(&t, 0, "t_ns") + 300000000);
+	assert_true(support_cell_i64(&t, 4, "t_ns") > support_cell_i64(&t, 0, "t_ns") + 300000000);
 	csv_table_free(&t);
-	run_free(&r);
+	support_run_free(&r);
+}
+
+/*
+ * bin/inf-loop pinned to the most idle CPU C, sampled by cpu-sampler on C:
+ * the CPU is busy, > 80% usr+sys on average over the rows. Retried, and C
+ * chosen afresh each time: a niced neighbour on C would count as %nice.
+ */
+static void test_cpu_sampler_sees_inf_loop(void **state)
+{
+	char cpu_s[16], out[PATH_MAX];
+	const char *loop[] = { INF_LOOP, "--cpu", cpu_s, "--duration", "2s", NULL };
+	const char *argv[] = { TOOL, "--cpus", cpu_s, "--interval", "200ms", "--count", "5",
+			       "--out", out, NULL };
+	struct support_child hog;
+	struct support_run r, hr;
+	struct csv_table t;
+	double mean = 0;
+	int attempt, cpu;
+	size_t i;
+
+	(void)state;
+	tmp_file(out, "inf-loop.csv");
+	for (attempt = 0; attempt < 3; attempt++) {
+		cpu = support_least_busy_cpu();
+		snprintf(cpu_s, sizeof(cpu_s), "%d", cpu);
+		support_spawn(loop, &hog);
+		support_sleep_ms(100);
+		run_ok(argv, &r);
+		support_signal(&hog, SIGTERM);
+		support_wait(&hog, RUN_TIMEOUT_MS, &hr);
+		assert_int_equal(hr.exit_code, 0);
+		assert_int_equal(csv_table_load(out, &t), 0);
+		assert_int_equal(t.nrows, 5);
+		mean = 0;
+		for (i = 0; i < t.nrows; i++) {
+			assert_int_equal(support_cell_i64(&t, i, "cpu"), cpu);
+			mean += support_cell_f(&t, i, "usr_pct") + support_cell_f(&t, i, "sys_pct");
+		}
+		mean /= (double)t.nrows;
+		print_message("attempt %d: CPU %s %.1f%% usr+sys under inf-loop\n", attempt + 1,
+			      cpu_s, mean);
+		csv_table_free(&t);
+		support_run_free(&r);
+		support_run_free(&hr);
+		if (mean > 80.0)
+			break;
+	}
+	if (mean <= 80.0)
+		fail_msg("mean usr+sys %.2f%% on the CPU inf-loop spins on", mean);
+}
+
+/* Every percentage column of @t at @row is empty (a 0-tick interval). */
+static void assert_pcts_empty(const struct csv_table *t, size_t row)
+{
+	static const char *const pcts[] = {
+		"usr_pct", "nice_pct", "sys_pct", "iowait_pct", "irq_pct", "soft_pct",
+		"steal_pct", "guest_pct", "gnice_pct", "idle_pct",
+	};
+	size_t j;
+
+	for (j = 0; j < sizeof(pcts) / sizeof(pcts[0]); j++) {
+		int c = csv_table_col(t, pcts[j]);
+
+		assert_true(c >= 0);
+		if (csv_table_cell(t, row, (size_t)c)[0])
+			fail_msg("row %zu: %s is '%s' in a 0-tick interval", row, pcts[j],
+				 csv_table_cell(t, row, (size_t)c));
+	}
 }
 
 /*
  * A /proc/stat that never changes: every interval has 0 ticks. Decision:
  * such rows are written (the CPU was sampled), with interval_ticks 0 and
- * every percentage 0, and the raw columns carry the counters.
+ * every percentage empty (no data is not 0% idle), and the raw columns
+ * carry the counters.
  */
 static void test_cpu_sampler_static_root_gives_zero_tick_rows(void **state)
 {
-	const char *args[] = { "--root", STATIC_ROOT, "--interval", "20ms", "--count", "3",
-			       "--out", NULL, NULL };
 	char out[PATH_MAX];
+	const char *argv[] = { TOOL, "--root", STATIC_ROOT, "--interval", "20ms", "--count", "3",
+			       "--out", out, NULL };
 	struct csv_table t;
-	struct run r;
-	size_t i, j;
+	struct support_run r;
+	size_t i;
 
 	(void)state;
 	tmp_file(out, "static.csv");
-	args[7] = out;
-	run_tool(args, &r, "static");
-	assert_int_equal(r.status, 0);
+	run_ok(argv, &r);
 	assert_int_equal(csv_table_load(out, &t), 0);
 	assert_int_equal(t.nrows, 6);	/* 3 intervals x CPUs 0 and 1, no aggregate */
 	for (i = 0; i < t.nrows; i++) {
-		static const char *const pcts[] = { "usr_pct", "sys_pct", "steal_pct", "idle_pct" };
-
-		assert_int_equal(cell_i64(&t, i, "seq"), (int64_t)(i / 2) + 1);
-		assert_int_equal(cell_i64(&t, i, "cpu"), (int64_t)(i % 2));
-		assert_int_equal(cell_i64(&t, i, "interval_ticks"), 0);
-		for (j = 0; j < 4; j++)
-			assert_true(cell_f(&t, i, pcts[j]) == 0.0);
-		assert_int_equal(cell_i64(&t, i, "user_ticks"), 2100);
-		assert_int_equal(cell_i64(&t, i, "steal_ticks"), 150);
+		assert_int_equal(support_cell_i64(&t, i, "seq"), (int64_t)(i / 2) + 1);
+		assert_int_equal(support_cell_i64(&t, i, "cpu"), (int64_t)(i % 2));
+		assert_int_equal(support_cell_i64(&t, i, "interval_ticks"), 0);
+		assert_pcts_empty(&t, i);
+		assert_int_equal(support_cell_i64(&t, i, "user_ticks"), 2100);
+		assert_int_equal(support_cell_i64(&t, i, "steal_ticks"), 150);
 	}
-	assert_int_equal(cell_i64(&t, 1, "softirq_ticks"), 25);
+	assert_int_equal(support_cell_i64(&t, 1, "softirq_ticks"), 25);
+	/* 20ms is under 100ms: warned once */
+	assert_int_equal(support_count_substr(r.err, COARSE_WARNING), 1);
 	csv_table_free(&t);
-	run_free(&r);
+	support_run_free(&r);
+}
+
+/* The same 0-tick rows as a table: every percentage is "-", never 0.00. */
+static void test_cpu_sampler_zero_tick_table_shows_dashes(void **state)
+{
+	const char *argv[] = { TOOL, "--root", STATIC_ROOT, "--interval", "20ms", "--count", "2",
+			       "--format", "table", NULL };
+	char *line, *save = NULL;
+	struct support_run r;
+	int rows = 0;
+
+	(void)state;
+	run_ok(argv, &r);
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "%usr"))
+			continue;
+		rows++;
+		assert_int_equal(support_count_substr(line, " -"), 10);
+		assert_null(strstr(line, "0.00"));
+	}
+	assert_int_equal(rows, 4);
+	support_run_free(&r);
+}
+
+/*
+ * At 1 ms most intervals see no tick of USER_HZ. Those rows have empty
+ * percentages (they used to say 0% idle and drag the mean down); rows
+ * with ticks still add up to 100%. The warning comes once.
+ */
+static void test_cpu_sampler_one_ms_interval_leaves_no_data_empty(void **state)
+{
+	char out[PATH_MAX];
+	const char *argv[] = { TOOL, "--cpus", "0", "--interval", "1ms", "--count", "300",
+			       "--out", out, NULL };
+	static const char *const pcts[] = {
+		"usr_pct", "nice_pct", "sys_pct", "iowait_pct", "irq_pct", "soft_pct",
+		"steal_pct", "idle_pct",
+	};
+	size_t i, j, empty = 0, with_ticks = 0;
+	struct support_run r;
+	struct csv_table t;
+
+	(void)state;
+	tmp_file(out, "1ms.csv");
+	run_ok(argv, &r);
+	assert_int_equal(support_count_substr(r.err, COARSE_WARNING), 1);
+	assert_int_equal(csv_table_load(out, &t), 0);
+	assert_true(t.nrows > 0);
+	for (i = 0; i < t.nrows; i++) {
+		double sum = 0;
+
+		if (support_cell_i64(&t, i, "interval_ticks") == 0) {
+			assert_pcts_empty(&t, i);
+			empty++;
+			continue;
+		}
+		with_ticks++;
+		for (j = 0; j < sizeof(pcts) / sizeof(pcts[0]); j++)
+			sum += support_cell_f(&t, i, pcts[j]);
+		if (sum < 99.9 || sum > 100.1)
+			fail_msg("row %zu: percentages add up to %.2f", i, sum);
+	}
+	print_message("%zu rows: %zu without a tick, %zu with\n", t.nrows, empty, with_ticks);
+	/* 300 ms at USER_HZ 100 is ~30 ticks over 300 intervals */
+	assert_true(empty > 0);
+	csv_table_free(&t);
+	support_run_free(&r);
 }
 
 static void test_cpu_sampler_cpus_all_adds_aggregate_row(void **state)
 {
-	const char *args[] = { "--root", STATIC_ROOT, "--interval", "20ms", "--count", "2",
-			       "--cpus", "all", "--out", NULL, NULL };
 	char out[PATH_MAX];
+	const char *argv[] = { TOOL, "--root", STATIC_ROOT, "--interval", "20ms", "--count", "2",
+			       "--cpus", "all", "--out", out, NULL };
 	struct csv_table t;
-	struct run r;
+	struct support_run r;
 
 	(void)state;
 	tmp_file(out, "all.csv");
-	args[9] = out;
-	run_tool(args, &r, "all");
-	assert_int_equal(r.status, 0);
+	run_ok(argv, &r);
 	assert_int_equal(csv_table_load(out, &t), 0);
 	assert_int_equal(t.nrows, 6);	/* 2 intervals x (aggregate, 0, 1) */
-	assert_int_equal(cell_i64(&t, 0, "cpu"), -1);
-	assert_int_equal(cell_i64(&t, 0, "user_ticks"), 4200);
-	assert_int_equal(cell_i64(&t, 1, "cpu"), 0);
-	assert_int_equal(cell_i64(&t, 2, "cpu"), 1);
-	assert_int_equal(cell_i64(&t, 3, "cpu"), -1);
+	assert_int_equal(support_cell_i64(&t, 0, "cpu"), -1);
+	assert_int_equal(support_cell_i64(&t, 0, "user_ticks"), 4200);
+	assert_int_equal(support_cell_i64(&t, 1, "cpu"), 0);
+	assert_int_equal(support_cell_i64(&t, 2, "cpu"), 1);
+	assert_int_equal(support_cell_i64(&t, 3, "cpu"), -1);
 	csv_table_free(&t);
-	run_free(&r);
+	support_run_free(&r);
 }
 
+/*
+ * The table on stdout, at 100ms so that every interval has ticks (at 10ms
+ * most would have none, shown as "-": see the dash test above).
+ */
 static void test_cpu_sampler_table_format(void **state)
 {
-	const char *args[] = { "--format", "table", "--interval", "10ms", "--count", "2",
+	const char *argv[] = { TOOL, "--format", "table", "--interval", "100ms", "--count", "2",
 			       "--cpus", "0,1", NULL };
-	char *text, *line, *save = NULL;
+	char *line, *save = NULL;
 	int nlines = 0, cpu0 = 0, cpu1 = 0;
-	struct run r;
+	struct support_run r;
 
 	(void)state;
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		skip();
-	run_tool(args, &r, "table");
-	assert_int_equal(r.status, 0);
-	text = slurp(r.out_path);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	run_ok(argv, &r);
+	/* 100ms is not coarse: no warning */
+	assert_string_equal(r.err, "");
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char cpu[16];
 		double t, pct[10];
 
@@ -356,8 +339,52 @@ static void test_cpu_sampler_table_format(void **state)
 	assert_int_equal(nlines, 5);
 	assert_int_equal(cpu0, 2);
 	assert_int_equal(cpu1, 2);
+	support_run_free(&r);
+}
+
+/* Whether @dir holds an entry whose name starts with @prefix. */
+static int temp_left_in(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		found |= !strncmp(de->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return found;
+}
+
+/*
+ * --format table --out FILE: written atomically (resdir's afile), so the
+ * file appears whole at the end and no temporary is left beside it.
+ */
+static void test_cpu_sampler_table_to_file(void **state)
+{
+	char out[PATH_MAX], *text;
+	const char *argv[] = { TOOL, "--root", STATIC_ROOT, "--format", "table", "--interval",
+			       "100ms", "--count", "1", "--out", out, NULL };
+	const char *bad[] = { TOOL, "--root", STATIC_ROOT, "--format", "table", "--count", "1",
+			      "--interval", "100ms", "--out", "/nonexistent/dir/t.txt", NULL };
+	struct support_run r;
+
+	(void)state;
+	tmp_file(out, "table.txt");
+	run_ok(argv, &r);
+	assert_string_equal(r.out, "");
+	support_run_free(&r);
+	text = support_slurp(out);
+	assert_non_null(strstr(text, "%idle"));
+	assert_int_equal(support_count_substr(text, "\n"), 3);	/* header, CPUs 0 and 1 */
 	free(text);
-	run_free(&r);
+	assert_false(temp_left_in(tmpdir, "table.txt.tmp."));
+	/* a directory that does not exist: a failure, said once, nothing written */
+	support_run(bad, RUN_TIMEOUT_MS, &r);
+	assert_int_equal(r.exit_code, 1);
+	assert_int_equal(support_count_substr(r.err, "cpu-sampler: error: "), 1);
+	assert_non_null(strstr(r.err, "/nonexistent/dir/t.txt"));
+	support_run_free(&r);
 }
 
 /*
@@ -390,94 +417,112 @@ static void test_cpu_sampler_bad_inputs(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct run r;
+		const char *argv[8] = { TOOL };
+		struct support_run r;
 
-		run_tool(cases[i].args, &r, "bad");
-		if (r.status != 2 || !strstr(r.err, cases[i].needle) ||
+		memcpy(argv + 1, cases[i].args, sizeof(cases[i].args));
+		support_run(argv, RUN_TIMEOUT_MS, &r);
+		if (r.exit_code != 2 || !strstr(r.err, cases[i].needle) ||
 		    !strstr(r.err, "cpu-sampler: error: "))
 			fail_msg("case %zu (%s): exit %d, stderr '%s'", i, cases[i].args[0],
-				 r.status, r.err);
-		/* said once, then the hint once */
-		if (count_substr(r.err, "cpu-sampler: error: ") != 1 ||
-		    count_substr(r.err, "Try 'cpu-sampler --help'") != 1)
+				 r.exit_code, r.err);
+		/* said once, then the hint once, and no warning about the interval */
+		if (support_count_substr(r.err, "cpu-sampler: error: ") != 1 ||
+		    support_count_substr(r.err, "Try 'cpu-sampler --help'") != 1 ||
+		    strstr(r.err, "warning"))
 			fail_msg("case %zu (%s): stderr '%s'", i, cases[i].args[0], r.err);
-		run_free(&r);
+		support_run_free(&r);
 	}
 }
 
 /* --t0 taken 300 ms before the run: every row's t_ns counts from it. */
 static void test_cpu_sampler_t0_is_the_time_origin(void **state)
 {
-	const char *args[] = { "--root", STATIC_ROOT, "--interval", "20ms", "--count", "2",
-			       "--t0", NULL, "--out", NULL, NULL };
 	char out[PATH_MAX], t0s[32];
-	struct timespec ts;
+	const char *argv[] = { TOOL, "--root", STATIC_ROOT, "--interval", "20ms", "--count", "2",
+			       "--t0", t0s, "--out", out, NULL };
 	struct csv_table t;
-	struct run r;
+	struct support_run r;
 	int64_t t0, first;
 
 	(void)state;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - 300LL * 1000000;
+	t0 = support_mono_ns() - 300LL * 1000000;
 	snprintf(t0s, sizeof(t0s), "%lld", (long long)t0);
-	args[7] = t0s;
 	tmp_file(out, "t0.csv");
-	args[9] = out;
-	run_tool(args, &r, "t0");
-	assert_int_equal(r.status, 0);
+	run_ok(argv, &r);
 	assert_int_equal(csv_table_load(out, &t), 0);
 	assert_int_equal(t.nrows, 4);
-	first = cell_i64(&t, 0, "t_ns");
+	first = support_cell_i64(&t, 0, "t_ns");
 	print_message("first row at %.3f ms after --t0\n", (double)first / 1e6);
 	assert_true(first >= 300LL * 1000000);
 	assert_true(first < (int64_t)RUN_TIMEOUT_MS * 1000000);
 	/* the second interval still ends about 20 ms after the first */
-	assert_true(cell_i64(&t, 2, "t_ns") >= first + 15LL * 1000000);
+	assert_true(support_cell_i64(&t, 2, "t_ns") >= first + 15LL * 1000000);
 	csv_table_free(&t);
-	run_free(&r);
+	support_run_free(&r);
 }
 
 static void test_cpu_sampler_missing_proc_stat_fails(void **state)
 {
-	const char *args[] = { "--root", NULL, "--count", "1", NULL };
 	char root[PATH_MAX];
-	struct run r;
+	const char *argv[] = { TOOL, "--root", root, "--count", "1", NULL };
+	struct support_run r;
 
 	(void)state;
 	tmp_file(root, "emptyroot");
 	assert_int_equal(mkdir(root, 0755), 0);
-	args[1] = root;
-	run_tool(args, &r, "noproc");
-	assert_int_equal(r.status, 1);
+	support_run(argv, RUN_TIMEOUT_MS, &r);
+	assert_int_equal(r.exit_code, 1);
 	assert_non_null(strstr(r.err, "proc/stat"));
-	run_free(&r);
+	support_run_free(&r);
 }
 
 /* Unbounded run ended by SIGINT: exit 0 and every measured interval written. */
 static void test_cpu_sampler_sigint_writes_what_was_measured(void **state)
 {
-	const char *args[] = { "--interval", "20ms", "--cpus", "0", "--out", NULL, NULL };
 	char out[PATH_MAX];
+	const char *argv[] = { TOOL, "--interval", "20ms", "--cpus", "0", "--out", out, NULL };
+	struct support_child c;
 	struct csv_table t;
-	struct run r;
-	pid_t pid;
+	struct support_run r;
 	size_t i;
 
 	(void)state;
 	tmp_file(out, "sigint.csv");
-	args[5] = out;
-	pid = spawn(args, &r, "sigint");
-	sleep_ms(400);
+	support_spawn(argv, &c);
+	support_sleep_ms(400);
 	assert_int_equal(access(out, F_OK), -1);	/* nothing in place before the end */
-	kill(pid, SIGINT);
-	finish(pid, &r, RUN_TIMEOUT_MS);
-	assert_int_equal(r.status, 0);
+	support_signal(&c, SIGINT);
+	support_wait(&c, RUN_TIMEOUT_MS, &r);
+	assert_int_equal(support_status(&r), 0);
 	assert_int_equal(csv_table_load(out, &t), 0);
 	assert_true(t.nrows >= 10);
 	for (i = 1; i < t.nrows; i++)
-		assert_true(cell_i64(&t, i, "seq") > cell_i64(&t, i - 1, "seq"));
+		assert_true(support_cell_i64(&t, i, "seq") > support_cell_i64(&t, i - 1, "seq"));
 	csv_table_free(&t);
-	run_free(&r);
+	support_run_free(&r);
+}
+
+/*
+ * A stop during a 10 s interval ends the run at once (the sleep is cut into
+ * 100 ms slices, so even a signal that lands just before it is seen), and
+ * the first sample, having no interval, gives no row.
+ */
+static void test_cpu_sampler_sigterm_during_long_interval(void **state)
+{
+	const char *argv[] = { TOOL, "--interval", "10s", "--cpus", "0", NULL };
+	struct support_run r;
+
+	(void)state;
+	/* the first sample is taken at once, then the 10 s sleep begins */
+	support_run_signal(argv, SIGTERM, 300, 5000, &r);
+	if (support_status(&r) != 0 || r.after_signal_ms < 0 || r.after_signal_ms >= 1000.0)
+		fail_msg("status %d %.1f ms after SIGTERM (wanted 0 within 1 s): %s",
+			 support_status(&r), r.after_signal_ms, r.err);
+	/* the header row and nothing else on stdout */
+	assert_int_equal(support_count_substr(r.out, "\n"), 1);
+	assert_non_null(strstr(r.out, "seq,t_ns,cpu,"));
+	support_run_free(&r);
 }
 
 /*
@@ -488,22 +533,20 @@ static void test_cpu_sampler_sigint_writes_what_was_measured(void **state)
  */
 static void test_cpu_sampler_hotplug_skips_absent_cpu(void **state)
 {
-	const char *args[] = { "--root", NULL, "--interval", "50ms", "--count", "12",
-			       "--out", NULL, NULL };
 	char root[PATH_MAX], path[PATH_MAX], out[PATH_MAX], *text;
+	const char *argv[] = { TOOL, "--root", root, "--interval", "50ms", "--count", "12",
+			       "--out", out, NULL };
 	size_t i, rows0 = 0, rows1 = 0;
+	struct support_child c;
 	struct csv_table t;
-	struct run r;
+	struct support_run r;
 	off_t off;
-	pid_t pid;
 	int fd;
 
 	(void)state;
 	tmp_file(root, "hotroot");
-	args[1] = root;
 	tmp_file(path, "hotroot/proc");
 	tmp_file(out, "hotplug.csv");
-	args[7] = out;
 	assert_int_equal(mkdir(root, 0755), 0);
 	assert_int_equal(mkdir(path, 0755), 0);
 	tmp_file(path, "hotroot/proc/stat");
@@ -511,26 +554,26 @@ static void test_cpu_sampler_hotplug_skips_absent_cpu(void **state)
 			 "cpu0 10 0 10 100 0 0 0 0 0 0\n"
 			 "cpu1 10 0 10 100 0 0 0 0 0 0\n"
 			 "ctxt 1\n");
-	text = slurp(path);
+	text = support_slurp(path);
 	off = strstr(text, "cpu1") - text;
 	free(text);
 	fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
 
-	pid = spawn(args, &r, "hotplug");
-	sleep_ms(175);
+	support_spawn(argv, &c);
+	support_sleep_ms(175);
 	assert_int_equal(pwrite(fd, "x", 1, off), 1);
-	sleep_ms(200);
+	support_sleep_ms(200);
 	assert_int_equal(pwrite(fd, "c", 1, off), 1);
 	close(fd);
-	finish(pid, &r, RUN_TIMEOUT_MS);
+	support_wait(&c, RUN_TIMEOUT_MS, &r);
 
-	assert_int_equal(r.status, 0);
-	assert_int_equal(count_substr(r.err, "cpu 1 is absent"), 1);
+	assert_int_equal(support_status(&r), 0);
+	assert_int_equal(support_count_substr(r.err, "cpu 1 is absent"), 1);
 	assert_int_equal(csv_table_load(out, &t), 0);
 	for (i = 0; i < t.nrows; i++) {
-		if (cell_i64(&t, i, "cpu") == 0)
-			assert_int_equal(cell_i64(&t, i, "seq"), (int64_t)++rows0);
+		if (support_cell_i64(&t, i, "cpu") == 0)
+			assert_int_equal(support_cell_i64(&t, i, "seq"), (int64_t)++rows0);
 		else
 			rows1++;
 	}
@@ -539,45 +582,44 @@ static void test_cpu_sampler_hotplug_skips_absent_cpu(void **state)
 	if (rows1 < 4 || rows1 > 9)
 		fail_msg("cpu 1 has %zu rows of 12", rows1);
 	csv_table_free(&t);
-	run_free(&r);
+	support_run_free(&r);
 }
 
 static void test_cpu_sampler_help_and_version(void **state)
 {
-	const char *help[] = { "--help", NULL }, *version[] = { "--version", NULL };
-	struct run r;
-	char *text;
+	const char *help[] = { TOOL, "--help", NULL }, *version[] = { TOOL, "--version", NULL };
+	struct support_run r;
 
 	(void)state;
-	run_tool(help, &r, "help");
-	assert_int_equal(r.status, 0);
-	text = slurp(r.out_path);
-	assert_non_null(strstr(text, "Usage: cpu-sampler"));
-	assert_non_null(strstr(text, "--interval"));
-	assert_non_null(strstr(text, "--t0 NS"));
+	run_ok(help, &r);
+	assert_non_null(strstr(r.out, "Usage: cpu-sampler"));
+	assert_non_null(strstr(r.out, "--interval"));
+	assert_non_null(strstr(r.out, "--t0 NS"));
+	assert_non_null(strstr(r.out, "percentages are left empty"));
 	assert_string_equal(r.err, "");
-	free(text);
-	run_free(&r);
+	support_run_free(&r);
 
-	run_tool(version, &r, "version");
-	assert_int_equal(r.status, 0);
-	text = slurp(r.out_path);
-	assert_non_null(strstr(text, "cpu-sampler (stealscope) "));
-	free(text);
-	run_free(&r);
+	run_ok(version, &r);
+	assert_non_null(strstr(r.out, "cpu-sampler (stealscope) "));
+	support_run_free(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_sampler_busy_cpu_is_user_time),
+		cmocka_unit_test(test_cpu_sampler_sees_inf_loop),
 		cmocka_unit_test(test_cpu_sampler_static_root_gives_zero_tick_rows),
+		cmocka_unit_test(test_cpu_sampler_zero_tick_table_shows_dashes),
+		cmocka_unit_test(test_cpu_sampler_one_ms_interval_leaves_no_data_empty),
 		cmocka_unit_test(test_cpu_sampler_cpus_all_adds_aggregate_row),
 		cmocka_unit_test(test_cpu_sampler_table_format),
+		cmocka_unit_test(test_cpu_sampler_table_to_file),
 		cmocka_unit_test(test_cpu_sampler_bad_inputs),
 		cmocka_unit_test(test_cpu_sampler_t0_is_the_time_origin),
 		cmocka_unit_test(test_cpu_sampler_missing_proc_stat_fails),
 		cmocka_unit_test(test_cpu_sampler_sigint_writes_what_was_measured),
+		cmocka_unit_test(test_cpu_sampler_sigterm_during_long_interval),
 		cmocka_unit_test(test_cpu_sampler_hotplug_skips_absent_cpu),
 		cmocka_unit_test(test_cpu_sampler_help_and_version),
 	};
