@@ -66,7 +66,7 @@ int cmd_doctor(int argc, char **argv)
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
 	if (doctor_ncheck > sizeof(results) / sizeof(results[0]))
-		return log_err(EXIT_FAIL, "doctor: %zu checks, room for %zu", doctor_ncheck,
+		return log_err(EXIT_FAIL, "%zu checks, room for %zu", doctor_ncheck,
 			       sizeof(results) / sizeof(results[0]));
 
 	doctor_ctx_init(&ctx, "", kvm_dev, NULL);

@@ -104,9 +104,9 @@ int cmd_plot(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("plot: missing the results directory (DIR)");
+		return cli_usage_error("missing the results directory (DIR)");
 	if (optind + 1 < argc)
-		return cli_usage_error("plot: unexpected argument '%s'", argv[optind + 1]);
+		return cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
 	rc = resolve_dir(argv[optind], dir, sizeof(dir));
 	if (rc)
 		return rc;

@@ -57,14 +57,14 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("report: missing results directory DIR");
+		return cli_usage_error("missing results directory DIR");
 	dir = argv[optind++];
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
 	if (stat(dir, &st))
-		return cli_usage_error("report: %s: %s", dir, strerror(errno));
+		return cli_usage_error("%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return cli_usage_error("report: %s: not a directory", dir);
+		return cli_usage_error("%s: not a directory", dir);
 	if (report_write(dir))
 		return EXIT_FAIL;
 	printf("%s/report.html\n", dir);

@@ -34,8 +34,9 @@ static void run_usage(void)
 	       "\n"
 	       "  -b, --backend NAME  run with NAME instead of the spec's backend:\n"
 	       "                      kvm-mini, native (no VM: threads of this process\n"
-	       "                      play the vCPUs) or libvirt; only native runs in\n"
-	       "                      this build\n"
+	       "                      play the vCPUs), libvirt, or auto: kvm-mini where\n"
+	       "                      it can run, else native, saying why on stderr;\n"
+	       "                      only native runs in this build\n"
 	       "  -r, --repeat N      repetitions of every policy, 1..%d (default: the\n"
 	       "                      spec's)\n"
 	       "  -q, --quick         a short run for tests: a third of the duration (at\n"
@@ -56,21 +57,25 @@ static void run_usage(void)
 	       REPEAT_MAX);
 }
 
-static int parse_backend(const char *arg, enum spec_backend *out)
+/* --backend NAME: a backend, or "auto" (sets *@is_auto, the runner chooses). */
+static int parse_backend(const char *arg, enum spec_backend *out, int *is_auto)
 {
 	static const enum spec_backend all[] = {
 		SPEC_BACKEND_KVM_MINI, SPEC_BACKEND_NATIVE, SPEC_BACKEND_LIBVIRT,
 	};
 	size_t i;
 
+	*is_auto = !strcmp(arg, "auto");
+	if (*is_auto)
+		return 0;
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (!strcmp(arg, spec_backend_name(all[i]))) {
 			*out = all[i];
 			return 0;
 		}
 	}
-	return cli_usage_error("--backend: unknown backend '%s' (kvm-mini, native or libvirt)",
-			       arg);
+	return cli_usage_error("--backend: unknown backend '%s' (kvm-mini, native, libvirt "
+			       "or auto)", arg);
 }
 
 int cmd_run(int argc, char **argv)
@@ -97,7 +102,7 @@ int cmd_run(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":b:r:qo:p:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
-			if (parse_backend(optarg, &o.backend))
+			if (parse_backend(optarg, &o.backend, &o.backend_auto))
 				return EXIT_USAGE;
 			o.backend_set = 1;
 			break;
@@ -130,12 +135,12 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("run: missing EXPERIMENT (`stealscope list` shows them)");
+		return cli_usage_error("missing EXPERIMENT (`stealscope list` shows them)");
 	o.experiment = argv[optind++];
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
 	if (!*o.experiment)
-		return cli_usage_error("run: empty EXPERIMENT");
+		return cli_usage_error("empty EXPERIMENT");
 	/* meta.json records the whole command line, "stealscope" included */
 	cmdline = calloc((size_t)argc + 2, sizeof(*cmdline));
 	if (!cmdline)

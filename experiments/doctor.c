@@ -465,6 +465,6 @@ int doctor_print(FILE *fp, const struct doctor_result *results, int exit_code)
 	else
 		fprintf(fp, "not ready: fix the FAIL lines above\n");
 	if (fflush(fp) || ferror(fp))
-		return log_err(-EIO, "doctor: write error");
+		return log_err(-EIO, "write error");
 	return 0;
 }

@@ -1,22 +1,21 @@
 /*
  * report: report.html from a results directory (see report.h).
  *
- * read -> derive -> render, all in one pass here because the page is small:
- * the inputs are loaded into a struct report (spec, meta facts, the summary
- * rows worth showing, the policies and their skip reasons), the reading is
- * derived from the summary numbers only, and the page is rendered with every
+ * read -> derive -> render: the inputs are loaded by experiments/reportdata.c
+ * into a struct reportdata (spec, meta facts, the summary rows worth
+ * showing, the policies and their skip reasons); here the reading is derived
+ * from the summary numbers only, and the page is rendered with every
  * file-borne string HTML-escaped. A file that is missing is said in the page
  * rather than failing the report: an interrupted run still gets one. This
  * file writes nothing but <dir>/report.html (through afile) and never exits.
  */
 #include "experiments/report.h"
 
-#include "common/csvio.h"
-#include "common/jsonget.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/resdir.h"
-#include "experiments/spec.h"
+#include "experiments/reportdata.h"
+#include "experiments/resplot.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -25,13 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #ifndef STEALSCOPE_VERSION
 #define STEALSCOPE_VERSION "unknown"
 #endif
 
-#define TEXT_MAX_BYTES (1024 * 1024)   /* spec.ini, SKIPPED */
 #define READING_LEN 1024
 #define DASH "&ndash;"                 /* an absent figure */
 
@@ -80,61 +77,6 @@ static void html(FILE *fp, const char *s)
 				fputc(c, fp);
 		}
 	}
-}
-
-static int is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/*
- * Read a small text file whole. Returns a malloc'ed NUL-terminated copy, or
- * NULL with *err = -errno (-ENOENT for a missing file, not logged; any other
- * failure logged).
- */
-static char *slurp(const char *path, int *err)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *fp;
-
-	*err = 0;
-	fp = fopen(path, "re");
-	if (!fp) {
-		*err = -errno;
-		if (errno != ENOENT)
-			log_err(*err, "open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	buf = malloc(TEXT_MAX_BYTES + 1);
-	if (!buf) {
-		*err = log_err(-ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	n = fread(buf, 1, TEXT_MAX_BYTES, fp);
-	if (ferror(fp)) {
-		*err = log_err(-EIO, "read %s: %s", path, strerror(EIO));
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[n] = '\0';
-out:
-	fclose(fp);
-	return buf;
-}
-
-/* Remove trailing blanks and line ends in place. */
-static char *rtrim(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' ||
-			 s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
 }
 
 /* ---- the reading ---------------------------------------------------------- */
@@ -211,59 +153,7 @@ size_t report_reading_text(const struct report_reading *in, char *buf, size_t le
 	return n;
 }
 
-/* ---- inputs ----------------------------------------------------------------- */
-
-struct meta {
-	int present;
-	struct jsonget_doc doc;        /* kept for the per-policy lookups */
-	char tool[64], version[64], started[64];
-	char hostname[256], machine[64], kernel[256], cpu_model[256], cpus_online[256];
-	char kvm_module[32], kvm_dev_error[256], backend[32];
-	int kvm_dev_usable;            /* -1 unknown */
-	char *cmdline;                 /* joined and shell-quoted; NULL if absent */
-};
-
-/* One summary row to show: a "mean" row, or a repetition when there is no mean. */
-struct row {
-	const char *policy, *phase, *vcpu, *rep;
-	int nreps;                     /* numeric repetitions behind a mean row */
-	int single;                    /* the only repetition of its key, no mean */
-	struct phase_summary s;
-};
-
-struct policy_info {
-	char name[SPEC_NAME_MAX];
-	const char *description;       /* "" when none */
-	const struct spec *spec;       /* NULL without a parsed spec */
-	char *skipped;                 /* the SKIPPED reason, or NULL */
-	char status[16];               /* meta.json policies[].status, "" if absent */
-	char reason[256];              /* and its reason, "" if none */
-};
-
-struct report {
-	const char *dir;
-	int incomplete;
-	int have_spec;
-	struct spec_set set;
-	char *spec_text;               /* spec.ini as written, NULL if unreadable */
-	char name[SPEC_NAME_MAX], description[SPEC_DESC_MAX];
-	struct meta meta;
-	int have_summary;
-	struct csv_table t;
-	struct row *rows;
-	size_t nrows;
-	struct policy_info *pol;
-	size_t npol;
-};
-
-static int path_in(char *buf, size_t len, const char *dir, const char *a, const char *b)
-{
-	int n = b ? snprintf(buf, len, "%s/%s/%s", dir, a, b) : snprintf(buf, len, "%s/%s", dir, a);
-
-	if (n < 0 || (size_t)n >= len)
-		return log_err(-ENAMETOOLONG, "%s/%s: path too long", dir, a);
-	return 0;
-}
+/* ---- the command line ------------------------------------------------------ */
 
 /* Characters that need no quoting in a shell word. */
 static int shell_plain(const char *s)
@@ -274,6 +164,7 @@ static int shell_plain(const char *s)
 		      "_-./=:,+@%") == strlen(s);
 }
 
+/* meta.json's command_line as one shell-quoted line (malloc'ed), NULL if absent. */
 static char *join_command_line(const struct jsonget_doc *doc)
 {
 	char arg[4096], path[48], *out, *p;
@@ -311,302 +202,6 @@ static char *join_command_line(const struct jsonget_doc *doc)
 	return out;
 }
 
-static void load_meta(struct report *r)
-{
-	struct meta *m = &r->meta;
-	const struct jsonget_doc *doc = &m->doc;
-	char path[PATH_MAX];
-	int v;
-
-	m->kvm_dev_usable = -1;
-	if (path_in(path, sizeof(path), r->dir, "meta.json", NULL))
-		return;
-	if (!is_file(path)) {
-		log_warn("%s: missing: the report has no host facts", path);
-		return;
-	}
-	if (jsonget_load(path, &m->doc))
-		return;
-	m->present = 1;
-	jsonget_str(doc, "tool", m->tool, sizeof(m->tool));
-	jsonget_str(doc, "version", m->version, sizeof(m->version));
-	jsonget_str(doc, "started_utc", m->started, sizeof(m->started));
-	jsonget_str(doc, "backend", m->backend, sizeof(m->backend));
-	jsonget_str(doc, "host.hostname", m->hostname, sizeof(m->hostname));
-	jsonget_str(doc, "host.machine", m->machine, sizeof(m->machine));
-	jsonget_str(doc, "host.kernel", m->kernel, sizeof(m->kernel));
-	jsonget_str(doc, "host.cpu_model", m->cpu_model, sizeof(m->cpu_model));
-	jsonget_str(doc, "host.cpus_online", m->cpus_online, sizeof(m->cpus_online));
-	jsonget_str(doc, "host.kvm_module", m->kvm_module, sizeof(m->kvm_module));
-	jsonget_str(doc, "host.kvm_dev_error", m->kvm_dev_error, sizeof(m->kvm_dev_error));
-	if (jsonget_bool(doc, "host.kvm_dev_usable", &v) == 0)
-		m->kvm_dev_usable = v;
-	m->cmdline = join_command_line(&m->doc);
-}
-
-/* The spec: parsed when it parses, and as text for the page in any case. */
-static void load_spec(struct report *r)
-{
-	char path[PATH_MAX];
-	struct ini ini;
-	const char *v;
-	int err;
-
-	if (path_in(path, sizeof(path), r->dir, "spec.ini", NULL))
-		return;
-	r->spec_text = slurp(path, &err);
-	if (!r->spec_text) {
-		if (err == -ENOENT)
-			log_warn("%s: missing: the report cannot say what was run", path);
-		return;
-	}
-	if (spec_load(path, &r->set) == 0) {
-		r->have_spec = 1;
-		snprintf(r->name, sizeof(r->name), "%s", r->set.base.name);
-		snprintf(r->description, sizeof(r->description), "%s", r->set.base.description);
-		return;
-	}
-	/* Not a valid spec (an older or hand-edited one): still take its title. */
-	if (ini_load(path, &ini))
-		return;
-	v = ini_get(&ini, "experiment", NULL, "name");
-	if (v)
-		snprintf(r->name, sizeof(r->name), "%s", v);
-	v = ini_get(&ini, "experiment", NULL, "description");
-	if (v)
-		snprintf(r->description, sizeof(r->description), "%s", v);
-	ini_free(&ini);
-}
-
-/* A summary cell as a number: empty, "nan" or malformed is NaN. */
-static double cell_num(const struct csv_table *t, size_t row, int col)
-{
-	const char *s;
-	char *end;
-	double v;
-
-	if (col < 0)
-		return NAN;
-	s = csv_table_cell(t, row, (size_t)col);
-	if (!*s)
-		return NAN;
-	v = strtod(s, &end);
-	if (end == s || *end) {
-		log_warn("summary.csv row %zu, column %s: not a number: \"%s\"", row + 1,
-			 t->header[col], s);
-		return NAN;
-	}
-	return v;
-}
-
-static int is_spread_rep(const char *rep)
-{
-	return !strcmp(rep, "sd") || !strcmp(rep, "min") || !strcmp(rep, "max");
-}
-
-static int same_key(const struct csv_table *t, size_t a, size_t b, const int key[3])
-{
-	int k;
-
-	for (k = 0; k < 3; k++)
-		if (strcmp(csv_table_cell(t, a, (size_t)key[k]), csv_table_cell(t, b, (size_t)key[k])))
-			return 0;
-	return 1;
-}
-
-static void fill_row(struct report *r, size_t i, const int key[4], const int *mcol,
-		     struct row *out)
-{
-	int m;
-
-	out->policy = csv_table_cell(&r->t, i, (size_t)key[0]);
-	out->phase = csv_table_cell(&r->t, i, (size_t)key[1]);
-	out->vcpu = csv_table_cell(&r->t, i, (size_t)key[2]);
-	out->rep = csv_table_cell(&r->t, i, (size_t)key[3]);
-	out->nreps = 0;
-	for (m = 0; m < SUMMARY_NMETRICS; m++) {
-		double v = cell_num(&r->t, i, mcol[m]);
-
-		memcpy((char *)&out->s + summary_metrics[m].offset, &v, sizeof(v));
-	}
-}
-
-/*
- * Pick the rows to show, in file order of their (policy, phase, vcpu): the
- * "mean" row where there is one, else each repetition's own row.
- */
-static int select_rows(struct report *r)
-{
-	static const char *const keys[4] = { "policy", "phase", "vcpu", "rep" };
-	const struct csv_table *t = &r->t;
-	int key[4], mcol[SUMMARY_NMETRICS], k;
-	size_t i, j;
-
-	for (k = 0; k < 4; k++) {
-		key[k] = csv_table_col(t, keys[k]);
-		if (key[k] < 0)
-			return log_err(-EINVAL, "%s/summary.csv: no column '%s'", r->dir, keys[k]);
-	}
-	for (k = 0; k < SUMMARY_NMETRICS; k++)
-		mcol[k] = csv_table_col(t, summary_metrics[k].name);
-	r->rows = calloc(t->nrows ? t->nrows : 1, sizeof(*r->rows));
-	if (!r->rows)
-		return log_err(-ENOMEM, "summary rows: out of memory");
-	for (i = 0; i < t->nrows; i++) {
-		int seen = 0, has_mean = 0, nnum = 0;
-
-		for (j = 0; j < i && !seen; j++)
-			seen = same_key(t, i, j, key);
-		if (seen)
-			continue;              /* this key was handled at its first row */
-		for (j = i; j < t->nrows; j++) {
-			const char *rj = csv_table_cell(t, j, (size_t)key[3]);
-
-			if (!same_key(t, i, j, key) || is_spread_rep(rj))
-				continue;
-			if (!strcmp(rj, "mean"))
-				has_mean = 1;
-			else
-				nnum++;
-		}
-		for (j = i; j < t->nrows; j++) {
-			const char *rj = csv_table_cell(t, j, (size_t)key[3]);
-
-			if (!same_key(t, i, j, key) || is_spread_rep(rj) ||
-			    has_mean != !strcmp(rj, "mean"))
-				continue;
-			fill_row(r, j, key, mcol, &r->rows[r->nrows]);
-			r->rows[r->nrows].nreps = has_mean ? nnum : 0;
-			r->rows[r->nrows].single = !has_mean && nnum == 1;
-			r->nrows++;
-			if (has_mean)
-				break;
-		}
-	}
-	return 0;
-}
-
-static int load_summary(struct report *r)
-{
-	char path[PATH_MAX];
-	int err;
-
-	err = path_in(path, sizeof(path), r->dir, "summary.csv", NULL);
-	if (err)
-		return err;
-	if (!is_file(path))
-		return 0;
-	err = csv_table_load(path, &r->t);
-	if (err)
-		return 0;                      /* logged; the page says it is unreadable */
-	err = select_rows(r);
-	if (err)
-		return err == -ENOMEM ? err : 0;
-	r->have_summary = 1;
-	return 0;
-}
-
-static struct policy_info *add_policy(struct report *r, const char *name, const char *desc,
-				      const struct spec *spec)
-{
-	struct policy_info *p = &r->pol[r->npol++];
-
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->description = desc ? desc : "";
-	p->spec = spec;
-	return p;
-}
-
-static const struct policy_info *find_policy(const struct report *r, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < r->npol; i++)
-		if (!strcmp(r->pol[i].name, name))
-			return &r->pol[i];
-	return NULL;
-}
-
-/* What meta.json's "policies" array says about policy @p: status and reason. */
-static void policy_meta(const struct report *r, struct policy_info *p)
-{
-	const struct jsonget_doc *doc = &r->meta.doc;
-	char key[64], name[SPEC_NAME_MAX];
-	int i, n;
-
-	if (!r->meta.present)
-		return;
-	n = jsonget_count(doc, "policies");
-	for (i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "policies[%d].name", i);
-		if (jsonget_str(doc, key, name, sizeof(name)) || strcmp(name, p->name))
-			continue;
-		snprintf(key, sizeof(key), "policies[%d].status", i);
-		jsonget_str(doc, key, p->status, sizeof(p->status));
-		snprintf(key, sizeof(key), "policies[%d].reason", i);
-		jsonget_str(doc, key, p->reason, sizeof(p->reason));
-		return;
-	}
-}
-
-/*
- * The policies of the spec, then any others that summary.csv names; each
- * with its skip reason from <policy>/SKIPPED, or else from meta.json.
- */
-static int load_policies(struct report *r)
-{
-	char path[PATH_MAX];
-	size_t i, cap = 1 + r->set.n_policies + r->nrows;
-	int err;
-
-	r->pol = calloc(cap, sizeof(*r->pol));
-	if (!r->pol)
-		return log_err(-ENOMEM, "policies: out of memory");
-	if (r->have_spec && r->set.n_policies == 0)
-		add_policy(r, "default", "", &r->set.base);
-	for (i = 0; r->have_spec && i < r->set.n_policies; i++)
-		add_policy(r, r->set.policies[i].name, r->set.policies[i].description,
-			   &r->set.policies[i].spec);
-	for (i = 0; i < r->nrows; i++)
-		if (r->rows[i].policy[0] && !find_policy(r, r->rows[i].policy))
-			add_policy(r, r->rows[i].policy, "", NULL);
-	for (i = 0; i < r->npol; i++) {
-		struct policy_info *p = &r->pol[i];
-		const char *why;
-		char *text = NULL;
-
-		policy_meta(r, p);
-		if (!path_in(path, sizeof(path), r->dir, p->name, REPORT_SKIPPED))
-			text = slurp(path, &err);
-		if (!text && strcmp(p->status, "skipped"))
-			continue;
-		/* the file's words first; an empty file still means skipped */
-		why = text && rtrim(text)[0] ? text : p->reason[0] ? p->reason :
-		      "no reason recorded";
-		p->skipped = strdup(why);
-		free(text);
-		if (!p->skipped)
-			return log_err(-ENOMEM, "policies: out of memory");
-	}
-	return 0;
-}
-
-static void report_free(struct report *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->npol; i++)
-		free(r->pol[i].skipped);
-	free(r->pol);
-	free(r->rows);
-	csv_table_free(&r->t);
-	free(r->meta.cmdline);
-	jsonget_free(&r->meta.doc);
-	free(r->spec_text);
-	if (r->have_spec)
-		spec_free(&r->set);
-}
-
 /* ---- deriving the sentence's context ------------------------------------------ */
 
 /* duration_format(), but a zero reads "0s" (the start of a run), not "0ns". */
@@ -619,7 +214,7 @@ static char *fmt_time(int64_t ns, char *buf, size_t len)
 	return duration_format(ns, buf, len);
 }
 
-static const char *policy_backend(const struct report *r, const struct policy_info *p)
+static const char *policy_backend(const struct reportdata *r, const struct reportdata_policy *p)
 {
 	if (r->meta.backend[0])
 		return r->meta.backend;
@@ -661,7 +256,7 @@ static void contention_cpus(const struct spec *sp, char *buf, size_t len, int *s
 	}
 }
 
-static void build_when(const struct policy_info *p, const char *phase, int native,
+static void build_when(const struct reportdata_policy *p, const char *phase, int native,
 		       char *buf, size_t len)
 {
 	struct spec_phase ph[SPEC_MAX_PHASES];
@@ -704,7 +299,7 @@ static void build_when(const struct policy_info *p, const char *phase, int nativ
 }
 
 /* The phase the reading is about: contended, else all, else the first one shown. */
-static const char *main_phase(const struct report *r, const char *policy)
+static const char *main_phase(const struct reportdata *r, const char *policy)
 {
 	static const char *const pref[] = { "contended", "all" };
 	const char *first = NULL;
@@ -784,7 +379,7 @@ static const char *fmt_cell(char *buf, size_t len, double v, int decimals)
  * run), or "run 2" for one of several repetitions shown without a mean
  * (summary.csv counts repetitions from 0).
  */
-static void render_runs(FILE *fp, const struct row *row)
+static void render_runs(FILE *fp, const struct reportdata_row *row)
 {
 	char *end;
 	long k;
@@ -805,7 +400,7 @@ static void render_runs(FILE *fp, const struct row *row)
 	html(fp, row->rep);
 }
 
-static void render_table(FILE *fp, const struct report *r)
+static void render_table(FILE *fp, const struct reportdata *r)
 {
 	char cell[64];
 	size_t i, c;
@@ -820,7 +415,7 @@ static void render_table(FILE *fp, const struct report *r)
 	}
 	fputs("</tr>\n", fp);
 	for (i = 0; i < r->nrows; i++) {
-		const struct row *row = &r->rows[i];
+		const struct reportdata_row *row = &r->rows[i];
 
 		fputs("<tr><td>", fp);
 		html(fp, row->policy);
@@ -847,15 +442,15 @@ static void render_table(FILE *fp, const struct report *r)
 }
 
 /* <figure> for <dir>/<base>.png when it exists, with a link to the SVG. */
-static void render_plot(FILE *fp, const struct report *r, const char *base, const char *caption)
+static void render_plot(FILE *fp, const struct reportdata *r, const char *base, const char *caption)
 {
-	char png[PATH_MAX], svg[PATH_MAX], name[SPEC_NAME_MAX + 32];
+	char name[SPEC_NAME_MAX + 32];
 	int have_png, have_svg;
 
 	snprintf(name, sizeof(name), "%s.png", base);
-	have_png = !path_in(png, sizeof(png), r->dir, name, NULL) && is_file(png);
+	have_png = reportdata_has_file(r, name);
 	snprintf(name, sizeof(name), "%s.svg", base);
-	have_svg = !path_in(svg, sizeof(svg), r->dir, name, NULL) && is_file(svg);
+	have_svg = reportdata_has_file(r, name);
 	if (!have_png && !have_svg)
 		return;
 	fputs("<figure>", fp);
@@ -877,7 +472,7 @@ static void render_plot(FILE *fp, const struct report *r, const char *base, cons
 }
 
 /* The sentences for one policy, one per vCPU row of its main phase. */
-static void render_reading(FILE *fp, const struct report *r, const struct policy_info *p)
+static void render_reading(FILE *fp, const struct reportdata *r, const struct reportdata_policy *p)
 {
 	const char *phase = main_phase(r, p->name), *backend = policy_backend(r, p);
 	int native = !strcmp(backend, "native"), have_all = 0, nvcpu = 0, nsentences = 0;
@@ -889,7 +484,7 @@ static void render_reading(FILE *fp, const struct report *r, const struct policy
 		return;
 	build_when(p, phase, native, when, sizeof(when));
 	for (i = 0; i < r->nrows; i++) {
-		const struct row *row = &r->rows[i];
+		const struct reportdata_row *row = &r->rows[i];
 
 		if (strcmp(row->policy, p->name) || strcmp(row->phase, phase))
 			continue;
@@ -899,7 +494,7 @@ static void render_reading(FILE *fp, const struct report *r, const struct policy
 			nvcpu++;
 	}
 	for (i = 0; i < r->nrows; i++) {
-		const struct row *row = &r->rows[i];
+		const struct reportdata_row *row = &r->rows[i];
 		int all = !strcmp(row->vcpu, "all");
 
 		if (strcmp(row->policy, p->name) || strcmp(row->phase, phase) || all != have_all)
@@ -940,9 +535,28 @@ static void render_phases(FILE *fp, const struct spec *sp)
 	fprintf(fp, "; %d repetition%s.</p>\n", sp->repeat, sp->repeat == 1 ? "" : "s");
 }
 
-static void render_policy(FILE *fp, const struct report *r, const struct policy_info *p)
+/* The steal figure's caption: its rates are windowed (experiments/resplot.h). */
+static void steal_caption(const struct spec *sp, char *buf, size_t len)
 {
-	char base[SPEC_NAME_MAX + 16];
+	char span[DURATION_FMT_LEN];
+	int k;
+
+	if (!sp) {
+		snprintf(buf, len, "Guest %%steal and host run delay %% over time, per vCPU, each "
+			 "point over a sliding window of max(sample interval, 50ms).");
+		return;
+	}
+	k = resplot_rate_window(sp->sample_interval_ns);
+	duration_format(k * sp->sample_interval_ns, span, sizeof(span));
+	snprintf(buf, len, "Guest %%steal and host run delay %% over time, per vCPU, each point "
+		 "over a sliding window of %s (%d sample%s): run delay is credited only when the "
+		 "thread gets the CPU back, so single samples are lumpy.", span, k,
+		 k == 1 ? "" : "s");
+}
+
+static void render_policy(FILE *fp, const struct reportdata *r, const struct reportdata_policy *p)
+{
+	char base[SPEC_NAME_MAX + 16], caption[320];
 	int has_rows = 0;
 	size_t i;
 
@@ -983,7 +597,8 @@ static void render_policy(FILE *fp, const struct report *r, const struct policy_
 	render_plot(fp, r, base, "Progress of each guest task over time (repetition 1); the "
 		    "contended interval is shaded.");
 	snprintf(base, sizeof(base), "steal-%s", p->name);
-	render_plot(fp, r, base, "Guest %steal and host run delay % over time, per vCPU.");
+	steal_caption(p->spec, caption, sizeof(caption));
+	render_plot(fp, r, base, caption);
 }
 
 static void fact(FILE *fp, const char *label, const char *value)
@@ -995,10 +610,10 @@ static void fact(FILE *fp, const char *label, const char *value)
 	fputs("</dd>\n", fp);
 }
 
-static void render_run(FILE *fp, const struct report *r)
+static void render_run(FILE *fp, const struct reportdata *r)
 {
-	const struct meta *m = &r->meta;
-	char buf[512];
+	const struct reportdata_meta *m = &r->meta;
+	char buf[512], *cmdline;
 
 	fputs("<h2>What was run</h2>\n", fp);
 	if (!m->present)
@@ -1022,12 +637,19 @@ static void render_run(FILE *fp, const struct report *r)
 			buf[0] = '\0';
 		fact(fp, "/dev/kvm", buf);
 	}
-	if (m->backend[0])
+	if (m->backend[0] && !strcmp(m->backend_requested, "auto")) {
+		snprintf(buf, sizeof(buf), "%s (chosen by --backend auto: %s)", m->backend,
+			 m->backend_reason[0] ? m->backend_reason : "no reason recorded");
+		fact(fp, "Backend", buf);
+	} else if (m->backend[0]) {
 		fact(fp, "Backend", m->backend);
-	else if (r->have_spec)
+	} else if (r->have_spec) {
 		fact(fp, "Backend", spec_backend_name(r->set.base.backend));
+	}
 	if (m->present) {
-		fact(fp, "Command line", m->cmdline);
+		cmdline = join_command_line(&m->doc);
+		fact(fp, "Command line", cmdline);
+		free(cmdline);
 		snprintf(buf, sizeof(buf), "%s %s", m->tool, m->version);
 		fact(fp, "Tool", buf);
 	}
@@ -1041,7 +663,7 @@ static void render_run(FILE *fp, const struct report *r)
 	}
 }
 
-static void render(FILE *fp, const struct report *r)
+static void render(FILE *fp, const struct reportdata *r)
 {
 	size_t i, nskipped = 0;
 
@@ -1105,26 +727,11 @@ static void render(FILE *fp, const struct report *r)
 
 int report_write(const char *dir)
 {
-	struct report r;
+	struct reportdata r;
 	struct afile *f;
-	struct stat st;
 	int err;
 
-	memset(&r, 0, sizeof(r));
-	r.dir = dir;
-	if (stat(dir, &st))
-		return log_err(-errno, "%s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return log_err(-ENOTDIR, "%s: not a directory", dir);
-	err = resdir_is_incomplete(dir);
-	if (err < 0)
-		return err;
-	r.incomplete = err;
-	load_spec(&r);
-	load_meta(&r);
-	err = load_summary(&r);
-	if (!err)
-		err = load_policies(&r);
+	err = reportdata_load(dir, &r);
 	if (err)
 		goto out;
 	f = afile_open(dir, "report.html");
@@ -1135,6 +742,6 @@ int report_write(const char *dir)
 	render(afile_fp(f), &r);
 	err = afile_commit(f);
 out:
-	report_free(&r);
+	reportdata_free(&r);
 	return err;
 }

@@ -19,13 +19,10 @@
 
 #include "experiments/summary.h"
 
-/* Marker file of a policy the runner did not run: <dir>/<policy>/SKIPPED,
- * one line of text saying why. */
-#define REPORT_SKIPPED "SKIPPED"
-
 /*
  * Write <dir>/report.html from <dir>/spec.ini, meta.json, summary.csv,
- * INCOMPLETE, <policy>/SKIPPED and the plot files found in @dir. Missing
+ * INCOMPLETE, <policy>/SKIPPED (REPORT_SKIPPED, experiments/reportdata.h)
+ * and the plot files found in @dir. Missing
  * pieces are said in the page (an interrupted run may lack summary.csv);
  * only a directory that cannot be read or a page that cannot be written is
  * an error. Returns 0 or -errno (logged).

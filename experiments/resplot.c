@@ -11,6 +11,8 @@
 #include "experiments/summary.h"
 #include "common/csvio.h"
 #include "common/log.h"
+#include "common/parse.h"
+#include "experiments/reportdata.h"
 #include "plots/gnuplot.h"
 #include "plots/policies.h"
 #include "plots/progress.h"
@@ -198,15 +200,69 @@ out:
 	return rc;
 }
 
-static int write_rates(const char *vcpu_csv, const char *rates_csv, struct rates_info *info)
+/* Note vCPU @vcpu in @info (once, in order) and return its entry; NULL when full. */
+static struct rates_vcpu *rates_vcpu_of(struct rates_info *info, int64_t vcpu)
+{
+	if (info->n == 0 || info->v[info->n - 1].vcpu != vcpu) {
+		if (info->n == STEAL_MAX_VCPUS)
+			return NULL;
+		info->v[info->n].vcpu = vcpu;
+		info->n++;
+	}
+	return &info->v[info->n - 1];
+}
+
+/*
+ * The rows of one vCPU's samples @s[0..@n), sorted by time: the rate over
+ * each run of @window intervals (fewer when the vCPU has fewer), sliding
+ * one sample at a time. Adds the rows written to *@rows.
+ */
+static int write_vcpu_rates(struct csvw *w, const struct vcpu_sample *s, size_t n, int window,
+			    struct rates_vcpu *rv, size_t *rows)
+{
+	size_t k = (size_t)window < n - 1 ? (size_t)window : n - 1;
+	int rc;
+
+	for (size_t i = k; i < n; i++) {
+		const struct vcpu_sample *a = &s[i - k], *b = &s[i];
+		double delay, steal;
+
+		/* A repeated timestamp: no interval to take a rate over. */
+		if (b->t_ns <= a->t_ns)
+			continue;
+		delay = resplot_rate_pct(a->t_ns, a->delay_ns, b->t_ns, b->delay_ns);
+		steal = resplot_rate_pct(a->t_ns, a->steal_ns, b->t_ns, b->steal_ns);
+		rv->has_delay |= !isnan(delay);
+		rv->has_steal |= !isnan(steal);
+		/*
+		 * At the window's midpoint: drawn as a line, a rise then
+		 * straddles the instant the hog started instead of trailing it
+		 * by half a window.
+		 */
+		csvw_i64(w, a->t_ns + (b->t_ns - a->t_ns) / 2);
+		csvw_i64(w, b->vcpu);
+		csvw_f(w, delay, 3);
+		csvw_f(w, steal, 3);
+		if ((rc = csvw_end_row(w)))
+			return rc;
+		(*rows)++;
+	}
+	return 0;
+}
+
+static int write_rates(const char *vcpu_csv, const char *rates_csv, int window,
+		       struct rates_info *info)
 {
 	static const char *const cols[] = { "t_ns", "vcpu", "host_delay_pct", "guest_steal_pct" };
 	struct vcpu_sample *s;
 	struct csvw *w;
-	size_t n, rows = 0;
-	int rc;
+	size_t n, rows = 0, first, end;
+	int rc = 0;
 
 	memset(info, 0, sizeof(*info));
+	if (window < 1)
+		return log_err(-EINVAL, "%s: a rate window of %d sample intervals", vcpu_csv,
+			       window);
 	rc = load_vcpu_samples(vcpu_csv, &s, &n);
 	if (rc)
 		return rc;
@@ -215,40 +271,18 @@ static int write_rates(const char *vcpu_csv, const char *rates_csv, struct rates
 		free(s);
 		return -errno;
 	}
-	for (size_t i = 1; i < n; i++) {
-		const struct vcpu_sample *a = &s[i - 1], *b = &s[i];
-		double delay, steal;
+	for (first = 0; first < n && !rc; first = end) {
 		struct rates_vcpu *rv;
 
-		/* A new vCPU, or a repeated timestamp: no interval to take a rate over. */
-		if (a->vcpu != b->vcpu || b->t_ns <= a->t_ns)
-			continue;
-		if (info->n == 0 || info->v[info->n - 1].vcpu != b->vcpu) {
-			if (info->n == STEAL_MAX_VCPUS) {
-				rc = log_err(-EINVAL, "%s: more than %d vCPUs", vcpu_csv,
-					     STEAL_MAX_VCPUS);
-				break;
-			}
-			info->v[info->n].vcpu = b->vcpu;
-			info->n++;
-		}
-		rv = &info->v[info->n - 1];
-		delay = resplot_rate_pct(a->t_ns, a->delay_ns, b->t_ns, b->delay_ns);
-		steal = resplot_rate_pct(a->t_ns, a->steal_ns, b->t_ns, b->steal_ns);
-		rv->has_delay |= !isnan(delay);
-		rv->has_steal |= !isnan(steal);
-		/*
-		 * At the interval's midpoint: drawn as a line, a rise then
-		 * straddles the instant the hog started instead of trailing it
-		 * by half a sample interval.
-		 */
-		csvw_i64(w, a->t_ns + (b->t_ns - a->t_ns) / 2);
-		csvw_i64(w, b->vcpu);
-		csvw_f(w, delay, 3);
-		csvw_f(w, steal, 3);
-		if ((rc = csvw_end_row(w)))
-			break;
-		rows++;
+		for (end = first + 1; end < n && s[end].vcpu == s[first].vcpu; end++)
+			;
+		if (end - first < 2)
+			continue;              /* one sample: no interval */
+		rv = rates_vcpu_of(info, s[first].vcpu);
+		if (!rv)
+			rc = log_err(-EINVAL, "%s: more than %d vCPUs", vcpu_csv, STEAL_MAX_VCPUS);
+		else
+			rc = write_vcpu_rates(w, s + first, end - first, window, rv, &rows);
 	}
 	free(s);
 	if (!rc && rows == 0)
@@ -261,11 +295,11 @@ static int write_rates(const char *vcpu_csv, const char *rates_csv, struct rates
 	return csvw_commit(w);
 }
 
-int resplot_write_rates(const char *vcpu_csv, const char *rates_csv)
+int resplot_write_rates(const char *vcpu_csv, const char *rates_csv, int window)
 {
 	struct rates_info info;
 
-	return write_rates(vcpu_csv, rates_csv, &info);
+	return write_rates(vcpu_csv, rates_csv, window, &info);
 }
 
 /* ---- one policy: progress and steal ---------------------------------------------- */
@@ -345,10 +379,11 @@ static int plot_policy_steal(const char *dir, const struct spec_set *set,
 	struct plot_series ser[2 * STEAL_MAX_VCPUS];
 	char vals[STEAL_MAX_VCPUS][24], labels[2 * STEAL_MAX_VCPUS][72];
 	char vcpu_csv[PATH_MAX], rates[PATH_MAX], base[PATH_MAX], title[256];
+	char span[DURATION_FMT_LEN], ylabel[96];
+	int window = resplot_rate_window(pol->spec->sample_interval_ns), rc;
 	struct plot_timeseries_opts o;
 	struct rates_info *info;
 	size_t ns = 0;
-	int rc;
 
 	if ((rc = path_fmt(vcpu_csv, sizeof(vcpu_csv), "%s/%s/rep-1/vcpu.csv", dir, pol->name)) ||
 	    (rc = path_fmt(rates, sizeof(rates), "%s/%s/rep-1/" RESPLOT_RATES_CSV, dir,
@@ -358,7 +393,7 @@ static int plot_policy_steal(const char *dir, const struct spec_set *set,
 	info = malloc(sizeof(*info));
 	if (!info)
 		return log_err(-ENOMEM, "%s: out of memory", vcpu_csv);
-	rc = write_rates(vcpu_csv, rates, info);
+	rc = write_rates(vcpu_csv, rates, window, info);
 	if (rc)
 		goto out;
 
@@ -401,7 +436,11 @@ static int plot_policy_steal(const char *dir, const struct spec_set *set,
 	o.nseries = ns;
 	o.out_base = base;
 	o.title = title;
-	o.ylabel = "% of each sample interval";
+	/* The rates are windowed (resplot.h): the axis says over how long. */
+	duration_format(window * pol->spec->sample_interval_ns, span, sizeof(span));
+	snprintf(ylabel, sizeof(ylabel), "%% of wall time, sliding %s window (%d sample%s)",
+		 span, window, window == 1 ? "" : "s");
+	o.ylabel = ylabel;
 	/* From 0 and at least to 10 %: a 0.2 % wobble must not fill the figure. */
 	o.y_from_zero = 1;
 	o.y_top_min = 10.0;
@@ -566,7 +605,9 @@ static enum plot_work_unit chart_work_unit(const struct chart_policy *cp, size_t
 	return any_frac ? PLOT_WORK_FRAC : PLOT_WORK_UPS;
 }
 
-static int plot_comparison(const char *dir, const struct spec_set *set, int *drawn)
+/* The chart of the policies that ran; @skipped[i] marks the i-th one the run skipped. */
+static int plot_comparison(const char *dir, const struct spec_set *set,
+			   const unsigned char *skipped, int *drawn)
 {
 	struct chart_policy *cp = NULL;
 	struct plot_policy_row *rows = NULL;
@@ -593,6 +634,8 @@ static int plot_comparison(const char *dir, const struct spec_set *set, int *dra
 		goto out;
 	}
 	for (size_t i = 0; i < set->n_policies; i++) {
+		if (skipped[i])
+			continue;              /* said once, in results_plot_all() */
 		rc = summary_policy(path, &t, &cols, set->policies[i].name, &cp[n]);
 		if (rc < 0)
 			goto out;
@@ -659,12 +702,43 @@ static int keep_first(int *first, int rc)
 	return rc == GNUPLOT_EMISSING;
 }
 
+/*
+ * Is the policy @name one to draw? 1 yes; 0 no, said why (skipped by the
+ * run, or never run), with *@skipped set for a skipped one; or -errno.
+ */
+static int policy_ran(const char *dir, const char *name, unsigned char *skipped)
+{
+	char path[PATH_MAX], *reason;
+	struct stat st;
+	int rc;
+
+	rc = reportdata_skipped(dir, name, &reason);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		log_info("policy %s was skipped by the run (%s): no plots", name,
+			 reason[0] ? reason : "no reason recorded");
+		free(reason);
+		*skipped = 1;
+		return 0;
+	}
+	if ((rc = path_fmt(path, sizeof(path), "%s/%s", dir, name)))
+		return rc;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_warn("%s: no results for policy %s (skipped by the run?): no plots", path,
+			 name);
+		return 0;
+	}
+	return 1;
+}
+
 int results_plot_all(const char *dir)
 {
 	char exe[PATH_MAX], path[PATH_MAX];
 	struct spec_set set;
 	struct policy_ref *pols;
-	size_t npols, ran = 0;
+	unsigned char *skipped;
+	size_t npols, ran = 0, nskipped = 0;
 	int rc, first = 0, drawn = 0;
 	struct stat st;
 
@@ -682,7 +756,10 @@ int results_plot_all(const char *dir)
 
 	npols = set.n_policies ? set.n_policies : 1;
 	pols = calloc(npols, sizeof(*pols));
-	if (!pols) {
+	skipped = calloc(npols, sizeof(*skipped));
+	if (!pols || !skipped) {
+		free(pols);
+		free(skipped);
 		spec_free(&set);
 		return log_err(-ENOMEM, "%s: out of memory", dir);
 	}
@@ -695,13 +772,10 @@ int results_plot_all(const char *dir)
 					       &set.policies[i].spec };
 
 	for (size_t i = 0; i < npols; i++) {
-		if ((rc = path_fmt(path, sizeof(path), "%s/%s", dir, pols[i].name))) {
+		rc = policy_ran(dir, pols[i].name, &skipped[i]);
+		nskipped += skipped[i];
+		if (rc <= 0) {
 			keep_first(&first, rc);
-			continue;
-		}
-		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			log_warn("%s: no results for policy %s (skipped by the run?): no plots",
-				 path, pols[i].name);
 			continue;
 		}
 		ran++;
@@ -709,16 +783,21 @@ int results_plot_all(const char *dir)
 		    keep_first(&first, plot_policy_steal(dir, &set, &pols[i], &drawn)))
 			goto out;
 	}
+	if (ran == 0 && nskipped == npols) {
+		log_info("%s: every policy was skipped by the run: nothing to plot", dir);
+		goto out;
+	}
 	if (ran == 0) {
 		keep_first(&first, log_err(-ENOENT, "%s: no policy has a results directory: "
 					   "nothing to plot", dir));
 		goto out;
 	}
 	if (set.n_policies > 1)
-		keep_first(&first, plot_comparison(dir, &set, &drawn));
+		keep_first(&first, plot_comparison(dir, &set, skipped, &drawn));
 out:
 	if (drawn)
 		log_info("%s: drew %d plot%s (PNG and SVG)", dir, drawn, drawn == 1 ? "" : "s");
+	free(skipped);
 	free(pols);
 	spec_free(&set);
 	return first;

@@ -283,6 +283,9 @@ static void meta_extra(struct jsonw *j, void *arg)
 
 	jsonw_kv_str(j, "spec_path", m->spec_path);
 	jsonw_kv_str(j, "backend", m->backend);
+	jsonw_kv_str(j, "backend_requested", m->backend_requested);
+	if (m->backend_reason)
+		jsonw_kv_str(j, "backend_reason", m->backend_reason);
 	jsonw_kv_bool(j, "quick", m->quick);
 	jsonw_key(j, "policies");
 	jsonw_arr_begin(j);

@@ -27,7 +27,9 @@ int runfiles_write_rep(const char *dir, const struct spec *s, const struct run_r
 /* What meta.json says about the run beyond meta_write()'s host facts. */
 struct run_meta {
 	const char *spec_path;         /* as found */
-	const char *backend;           /* "native" */
+	const char *backend;           /* the backend that ran: "native" */
+	const char *backend_requested; /* "auto", or the backend asked for (option or spec) */
+	const char *backend_reason;    /* why auto chose @backend; NULL without auto */
 	int quick;                     /* --quick shortened the run */
 	const struct run_policy *policies;
 	size_t npolicies;
@@ -35,7 +37,8 @@ struct run_meta {
 
 /*
  * (Re)write <dir>/meta.json: meta_write()'s members (started_utc from
- * @started_unix), then "spec_path", "backend", "quick" and "policies": per
+ * @started_unix), then "spec_path", "backend", "backend_requested",
+ * "backend_reason" (with --backend auto only), "quick" and "policies": per
  * policy its name, description, status (and "reason" when skipped or
  * failed), the run's resolved settings (duration, sample interval,
  * workload, vCPUs with pins, tasks, unit_work, slice, quota and the

@@ -8,7 +8,9 @@
  * what was measured and leave INCOMPLETE in place.
  *
  * Only the native backend runs here (kvm-mini and libvirt are refused with
- * EXIT_UNSUPPORTED and a message saying what to do). The runner never
+ * EXIT_UNSUPPORTED and a message saying what to do); --backend auto takes
+ * kvm-mini where it can run, else native, says which and why on stderr in
+ * one line and records both in meta.json. The runner never
  * starts a child process: every thread it starts is joined before it
  * returns.
  */
@@ -20,6 +22,7 @@
 struct runner_opts {
 	const char *experiment;        /* a name in the experiments directory, or a path */
 	int backend_set;               /* --backend given */
+	int backend_auto;              /* --backend auto: the runner chooses @backend */
 	enum spec_backend backend;
 	int repeat;                    /* --repeat; 0: the spec's */
 	int quick;                     /* --quick */

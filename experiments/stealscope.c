@@ -2,6 +2,11 @@
  * stealscope: the main command. It dispatches to a subcommand (see
  * experiments/commands.h) that parses its own options and returns the
  * exit code; main() itself only handles --help and --version.
+ *
+ * Once the subcommand is known, the tool name for messages becomes
+ * "stealscope COMMAND": errors read "stealscope run: error: ..." and the
+ * usage hint (common/cli.c, from log_tool()) points at the help that
+ * describes the options, "Try 'stealscope run --help'".
  */
 #include "experiments/commands.h"
 
@@ -50,6 +55,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	static char tool[32];          /* log_init() keeps the pointer */
 	size_t i;
 
 	log_init("stealscope");
@@ -65,8 +71,12 @@ int main(int argc, char **argv)
 	}
 	if (argv[1][0] == '-')
 		return cli_usage_error("unknown option '%s' (options go after COMMAND)", argv[1]);
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		snprintf(tool, sizeof(tool), "stealscope %s", commands[i].name);
+		log_init(tool);
+		return commands[i].run(argc - 1, argv + 1);
+	}
 	return cli_usage_error("unknown command '%s'", argv[1]);
 }

@@ -6,7 +6,14 @@
  * bounds say "about half" and "about none", not a precise figure). Also the
  * refusals (unknown experiment, kvm-mini without /dev/kvm, a bad --repeat)
  * and an interrupt: SIGINT half a second in leaves whole files, INCOMPLETE
- * and no process behind. Every run has a timeout.
+ * and no process behind. Every run has a timeout. The classic runs with
+ * --backend auto, as `make run` does.
+ *
+ * The pinning checks that need CPU 1 to themselves (dedicated, floating)
+ * cannot mean anything while another process keeps CPU 1 busy (the other
+ * suites may run alongside): when one fails, the test measures CPU 1's load
+ * from /proc/stat, and if it is busy runs the comparison once more, then
+ * skips with the load it measured rather than failing.
  *
  * The binary is run from the repository root (derived from TEST_FIXTURES),
  * so `run NAME` finds experiments/NAME.ini for the asan build too.
@@ -19,6 +26,7 @@
 #include <cmocka.h>
 
 #include "common/csvio.h"
+#include "common/procstat.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -199,12 +207,15 @@ static void dir_from(const char *text, const char *prefix, const char *suffix, c
 	dir[end - p] = '\0';
 }
 
-/* `stealscope run ARGS... --out <base>`; the run's directory into @dir. */
+/*
+ * `stealscope run EXP --backend BACKEND --quick --out <base>`; the run's
+ * directory into @dir and, when @err is not NULL, its stderr (to free).
+ */
 static void run_ok(const char *base, char *dir, size_t len, const char *exp,
-		   const char *extra)
+		   const char *backend, char **err)
 {
-	char *argv[] = { STEALSCOPE, "run", (char *)exp, "--backend", "native", "--quick",
-			 "--out", (char *)base, (char *)extra, NULL };
+	char *argv[] = { STEALSCOPE, "run", (char *)exp, "--backend", (char *)backend, "--quick",
+			 "--out", (char *)base, NULL };
 	struct tool_run r;
 
 	run_tool(argv, &r);
@@ -212,6 +223,10 @@ static void run_ok(const char *base, char *dir, size_t len, const char *exp,
 		fail_msg("stealscope run %s exited %d (signal %d): %s", exp, r.exit_code,
 			 r.term_signal, r.err);
 	dir_from(r.out, "report: ", "/report.html", dir, len);
+	if (err) {
+		*err = r.err;
+		r.err = NULL;
+	}
 	tool_run_free(&r);
 	assert_false(exists(dir, "INCOMPLETE"));
 	assert_true(exists(dir, "spec.ini"));
@@ -258,19 +273,53 @@ static void assert_between(double v, double lo, double hi, const char *what)
 		fail_msg("%s = %.2f, want %.0f..%.0f", what, v, lo, hi);
 }
 
+/* The text of <dir>/<name>, to free. */
+static char *read_text(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	char *text;
+	int fd;
+
+	path_join(path, sizeof(path), dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	text = slurp_fd(fd);
+	close(fd);
+	return text;
+}
+
 static void test_stealscope_run_sched_virt(void **state)
 {
 	char base[] = "/tmp/test_stealscope_run.XXXXXX", dir[PATH_MAX], path[PATH_MAX];
-	char link[PATH_MAX], *slash;
+	char link[PATH_MAX], *slash, *err, *meta;
 	struct csv_table t;
-	int seen[2] = { 0, 0 }, ct;
+	int seen[2] = { 0, 0 }, ct, fd;
 	ssize_t n;
 	size_t i;
 	double d;
 
 	(void)state;
 	assert_non_null(mkdtemp(base));
-	run_ok(base, dir, sizeof(dir), "sched-virt", NULL);
+	run_ok(base, dir, sizeof(dir), "sched-virt", "auto", &err);
+
+	/* auto says in one line what it chose and why; meta.json keeps both */
+	assert_non_null(strstr(err, "backend: native ("));
+	meta = read_text(dir, "meta.json");
+	assert_non_null(strstr(meta, "\"backend\": \"native\""));
+	assert_non_null(strstr(meta, "\"backend_requested\": \"auto\""));
+	assert_non_null(strstr(meta, "\"backend_reason\": \"kvm-mini "));
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		const char *why = strerror(errno);
+
+		assert_non_null(strstr(err, "backend: native (kvm-mini needs /dev/kvm: "));
+		assert_non_null(strstr(err, why));
+		assert_non_null(strstr(meta, "kvm-mini needs /dev/kvm: "));
+	} else {
+		close(fd);
+	}
+	free(meta);
+	free(err);
 
 	/* progress of both tasks */
 	path_join(path, sizeof(path), dir, "default/rep-1/progress.csv");
@@ -325,46 +374,123 @@ static int find_leftover(const char *path, const struct stat *st, int flag, stru
 	return flag == FTW_D && ftw->level >= 4 ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
 }
 
-static void test_stealscope_run_pinning(void **state)
+/* Host run delay % per policy of one `run pinning`. */
+struct pinning {
+	double dedicated, shared, floating, oc0, oc1, quota;
+};
+
+/* Run the comparison into a fresh directory under @base; its pid into *@pid. */
+static void run_pinning(const char *base, struct pinning *p, pid_t *pid)
 {
-	char base[] = "/tmp/test_stealscope_run.XXXXXX", dir[PATH_MAX];
 	char *argv[] = { STEALSCOPE, "run", "pinning", "--backend", "native", "--quick",
-			 "--out", base, NULL };
+			 "--out", (char *)base, NULL };
+	char dir[PATH_MAX];
 	struct tool_run r;
 	struct child c;
-	double dedicated, shared, floating, oc0, oc1, quota;
 
-	(void)state;
-	assert_non_null(mkdtemp(base));
 	start_tool(argv, &c);
 	wait_tool(&c, RUN_TIMEOUT_MS, &r);
 	if (r.exit_code != 0)
 		fail_msg("stealscope run pinning exited %d: %s", r.exit_code, r.err);
 	dir_from(r.out, "report: ", "/report.html", dir, sizeof(dir));
 	tool_run_free(&r);
+	*pid = c.pid;
 
-	dedicated = summary_mean(dir, "dedicated", "contended", 0, "host_delay_pct");
-	shared = summary_mean(dir, "shared", "contended", 0, "host_delay_pct");
-	floating = summary_mean(dir, "floating", "contended", 0, "host_delay_pct");
-	oc0 = summary_mean(dir, "overcommit", "all", 0, "host_delay_pct");
-	oc1 = summary_mean(dir, "overcommit", "all", 1, "host_delay_pct");
+	p->dedicated = summary_mean(dir, "dedicated", "contended", 0, "host_delay_pct");
+	p->shared = summary_mean(dir, "shared", "contended", 0, "host_delay_pct");
+	p->floating = summary_mean(dir, "floating", "contended", 0, "host_delay_pct");
+	p->oc0 = summary_mean(dir, "overcommit", "all", 0, "host_delay_pct");
+	p->oc1 = summary_mean(dir, "overcommit", "all", 1, "host_delay_pct");
+	p->quota = summary_mean(dir, "quota", "all", 0, "host_delay_pct");
 	print_message("host delay %%: dedicated %.1f shared %.1f floating %.1f overcommit "
-		      "%.1f/%.1f\n", dedicated, shared, floating, oc0, oc1);
-	assert_between(dedicated, 0, 10, "dedicated host_delay_pct");
-	assert_between(shared, 35, 65, "shared host_delay_pct");
-	assert_between(oc0, 35, 65, "overcommit vCPU 0 host_delay_pct");
-	assert_between(oc1, 35, 65, "overcommit vCPU 1 host_delay_pct");
-	if (!(floating < shared))
-		fail_msg("floating %.1f%% is not below shared %.1f%%", floating, shared);
-
-	/* quota ran (cgroup v1 or v2) or says why not; its cgroup is gone */
-	quota = summary_mean(dir, "quota", "all", 0, "host_delay_pct");
-	if (quota != quota)
+		      "%.1f/%.1f\n", p->dedicated, p->shared, p->floating, p->oc0, p->oc1);
+	/* quota ran (cgroup v1 or v2) or says why not */
+	if (p->quota != p->quota)
 		assert_true(exists(dir, "quota/SKIPPED"));
-	snprintf(leftover_name, sizeof(leftover_name), "stealscope-%ld-", (long)c.pid);
+}
+
+/* The checks that need CPU 1 free of other work: dedicated runs there, floating may. */
+static int pinning_needs_quiet_ok(const struct pinning *p)
+{
+	return p->dedicated >= 0 && p->dedicated <= 10 && p->floating < p->shared;
+}
+
+/*
+ * How busy CPUs 0 and 1 are without us: the non-idle share (everything but
+ * idle and iowait, steal included) over 200 ms of /proc/stat, in %.
+ */
+static void background_load(double busy_pct[2])
+{
+	struct procstat_sample *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct cpupct pct;
+	int cpu;
+
+	assert_true(a && b);
+	assert_int_equal(procstat_read(NULL, a), 0);
+	nap_ms(200);
+	assert_int_equal(procstat_read(NULL, b), 0);
+	for (cpu = 0; cpu < 2; cpu++) {
+		const struct procstat_cpu *x = procstat_find_cpu(a, cpu);
+		const struct procstat_cpu *y = procstat_find_cpu(b, cpu);
+
+		busy_pct[cpu] = 0;
+		if (!x || !y)
+			continue;
+		procstat_derive(x, y, &pct);
+		busy_pct[cpu] = 100.0 - pct.pct[CP_IDLE] - pct.pct[CP_IOWAIT];
+	}
+	free(a);
+	free(b);
+}
+
+#define BUSY_CPU1_PCT 20.0
+
+static void test_stealscope_run_pinning(void **state)
+{
+	char base[] = "/tmp/test_stealscope_run.XXXXXX";
+	struct pinning p;
+	double busy[2], busiest = 0;
+	pid_t pid;
+	int attempt;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	run_pinning(base, &p, &pid);
+	assert_between(p.shared, 35, 65, "shared host_delay_pct");
+	assert_between(p.oc0, 35, 65, "overcommit vCPU 0 host_delay_pct");
+	assert_between(p.oc1, 35, 65, "overcommit vCPU 1 host_delay_pct");
+
+	/* the quota policy's cgroup is gone */
+	snprintf(leftover_name, sizeof(leftover_name), "stealscope-%ld-", (long)pid);
 	leftover_found = 0;
 	nftw("/sys/fs/cgroup", find_leftover, 16, FTW_PHYS | FTW_ACTIONRETVAL);
 	assert_false(leftover_found);
+
+	/*
+	 * Another process keeping CPU 1 busy makes dedicated and floating
+	 * meaningless, not wrong: when they fail, measure the load, run once
+	 * more, and if that fails too while CPU 1 was seen busy, skip saying so.
+	 */
+	for (attempt = 0; attempt < 2 && !pinning_needs_quiet_ok(&p); attempt++) {
+		background_load(busy);
+		print_message("dedicated %.1f%% / floating %.1f%% (shared %.1f%%) out of bounds; "
+			      "background load: CPU 0 %.0f%%, CPU 1 %.0f%% busy\n", p.dedicated,
+			      p.floating, p.shared, busy[0], busy[1]);
+		if (busy[1] > busiest)
+			busiest = busy[1];
+		if (attempt == 0)
+			run_pinning(base, &p, &pid);
+	}
+	if (!pinning_needs_quiet_ok(&p) && busiest > BUSY_CPU1_PCT) {
+		/* cmocka's skip() takes no message: say it first */
+		print_message("skipped: another process kept CPU 1 %.0f%% busy (over %.0f%%): "
+			      "dedicated and floating cannot be judged\n", busiest, BUSY_CPU1_PCT);
+		rm_rf(base);
+		skip();
+	}
+	assert_between(p.dedicated, 0, 10, "dedicated host_delay_pct");
+	if (!(p.floating < p.shared))
+		fail_msg("floating %.1f%% is not below shared %.1f%%", p.floating, p.shared);
 	rm_rf(base);
 }
 
@@ -414,7 +540,61 @@ static void test_stealscope_run_bad_repeat(void **state)
 	run_tool(argv, &r);
 	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.err, "--repeat"));
+	/* the hint points at the help of the subcommand, which has the options */
+	assert_non_null(strstr(r.err, "stealscope run: error: --repeat"));
+	assert_non_null(strstr(r.err, "Try 'stealscope run --help' for more information.\n"));
 	tool_run_free(&r);
+}
+
+/*
+ * Run @argv: it exits @code, with @out_start at the start of stdout (NULL:
+ * stdout empty) and @err_has in stderr (NULL: stderr empty).
+ */
+static void expect_tool(char *const argv[], int code, const char *out_start,
+			const char *err_has)
+{
+	struct tool_run r;
+
+	run_tool(argv, &r);
+	if (r.exit_code != code)
+		fail_msg("%s %s: exit %d, want %d: %s", argv[1], argv[2] ? argv[2] : "",
+			 r.exit_code, code, r.err);
+	if (out_start ? strncmp(r.out, out_start, strlen(out_start)) : r.out[0] != '\0')
+		fail_msg("%s %s: stdout \"%.60s\", want \"%s\"", argv[1], argv[2] ? argv[2] : "",
+			 r.out, out_start ? out_start : "");
+	if (err_has ? !strstr(r.err, err_has) : r.err[0] != '\0')
+		fail_msg("%s %s: stderr \"%s\", want \"%s\"", argv[1], argv[2] ? argv[2] : "",
+			 r.err, err_has ? err_has : "");
+	tool_run_free(&r);
+}
+
+/* Every subcommand: --help on stdout with exit 0, --version, an unknown option's hint. */
+static void test_stealscope_help_and_version(void **state)
+{
+	static const char *const cmds[] = { "run", "list", "plot", "report", "doctor" };
+	char *main_version[] = { STEALSCOPE, "--version", NULL };
+	char *main_help[] = { STEALSCOPE, "--help", NULL };
+	char *unknown[] = { STEALSCOPE, "frobnicate", NULL };
+	char usage[64], hint[96];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *help[] = { STEALSCOPE, (char *)cmds[i], "--help", NULL };
+		char *version[] = { STEALSCOPE, (char *)cmds[i], "--version", NULL };
+		char *bad[] = { STEALSCOPE, (char *)cmds[i], "--no-such-option", NULL };
+
+		snprintf(usage, sizeof(usage), "Usage: stealscope %s ", cmds[i]);
+		expect_tool(help, 0, usage, NULL);
+		expect_tool(version, 0, "stealscope", NULL);
+		snprintf(hint, sizeof(hint), "Try 'stealscope %s --help' for more information.\n",
+			 cmds[i]);
+		expect_tool(bad, 2, NULL, hint);
+	}
+	expect_tool(main_version, 0, "stealscope (stealscope) " STEALSCOPE_VERSION "\n", NULL);
+	expect_tool(main_help, 0, "Usage: stealscope ", NULL);
+	/* before a subcommand is known, the hint is the main help */
+	expect_tool(unknown, 2, NULL, "Try 'stealscope --help' for more information.\n");
 }
 
 static int csv_bad;
@@ -535,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_stealscope_run_unknown_experiment),
 		cmocka_unit_test(test_stealscope_run_kvm_mini),
 		cmocka_unit_test(test_stealscope_run_bad_repeat),
+		cmocka_unit_test(test_stealscope_help_and_version),
 		cmocka_unit_test(test_stealscope_run_sched_virt),
 		cmocka_unit_test(test_stealscope_run_pinning),
 		cmocka_unit_test(test_stealscope_run_sigint),

@@ -100,6 +100,13 @@ static char *slurp_report(void)
 	return buf;
 }
 
+/* report_write() on the test directory, which must succeed; the page, to free. */
+static char *write_report(void)
+{
+	assert_int_equal(report_write(dir), 0);
+	return slurp_report();
+}
+
 static int count_tmp_entries(void)
 {
 	DIR *d = opendir(dir);
@@ -277,8 +284,7 @@ static void test_report_incomplete_banner(void **state)
 	(void)state;
 	classic_dir();
 	put(RESDIR_INCOMPLETE, "run not finished\n");
-	assert_int_equal(report_write(dir), 0);
-	html = slurp_report();
+	html = write_report();
 	assert_contains(html, "<div class=\"banner\">This run was interrupted; the figures cover "
 			"what was measured.</div>");
 	free(html);
@@ -294,8 +300,7 @@ static void test_report_native_has_no_guest_view(void **state)
 	memcpy(p, "native  ", 8);          /* same length: "backend = native  " */
 	put("spec.ini", spec);
 	write_summary("default", 0);
-	assert_int_equal(report_write(dir), 0);
-	html = slurp_report();
+	html = write_report();
 	assert_contains(html, "<p class=\"reading\">Native backend: no guest, host run delay of "
 			"the vCPU threads only. While a host busy loop shared CPU 0 with the vCPU "
 			"thread (1s to 2s), the vCPU thread spent 49.6% of its time runnable but "
@@ -356,8 +361,7 @@ static void test_report_comparison_means_and_skips(void **state)
 	put("quota/SKIPPED", "requires cgroup-cpu-max: <no> cgroup v2 cpu controller\n");
 	put("policies.png", "\x89PNG\r\n\x1a\n");
 
-	assert_int_equal(report_write(dir), 0);
-	html = slurp_report();
+	html = write_report();
 	/* one mean row (of 2), neither the repetitions nor sd/min/max */
 	assert_contains(html, "<td>dedicated</td><td>contended</td><td>0</td><td>mean of 2</td>");
 	assert_not_contains(html, "<td>0</td><td>0</td>");
@@ -391,14 +395,42 @@ static void test_report_meta_policy_status(void **state)
 	    "  {\"name\": \"dedicated\", \"status\": \"failed\", \"reason\": \"thread <died>\"},\n"
 	    "  {\"name\": \"quota\", \"status\": \"skipped\",\n"
 	    "   \"reason\": \"needs cgroup-cpu-max: no cpu controller\"}]}\n");
-	assert_int_equal(report_write(dir), 0);
-	html = slurp_report();
+	html = write_report();
 	assert_contains(html, "<p class=\"skipped\">Failed: thread &lt;died&gt;. What it "
 			"measured before that is shown below.</p>");
 	assert_contains(html, "<li><b>quota</b>: needs cgroup-cpu-max: no cpu controller</li>");
 	assert_not_contains(html, "<li><b>dedicated</b>");
 	/* the run-wide backend of meta.json */
 	assert_contains(html, "<dt>Backend</dt><dd>native</dd>");
+	free(html);
+}
+
+/* --backend auto: the choice and its reason in "What was run"; the steal caption's window. */
+static void test_report_backend_auto_and_steal_window(void **state)
+{
+	char *html;
+
+	(void)state;
+	classic_dir();
+	put("meta.json",
+	    "{\"tool\": \"stealscope\", \"backend\": \"native\", \"backend_requested\": \"auto\",\n"
+	    " \"backend_reason\": \"kvm-mini needs /dev/kvm: No such file or directory\",\n"
+	    " \"host\": {}}\n");
+	put("steal-default.png", "\x89PNG\r\n\x1a\n");
+	html = write_report();
+	assert_contains(html, "<dt>Backend</dt><dd>native (chosen by --backend auto: kvm-mini "
+			"needs /dev/kvm: No such file or directory)</dd>");
+	/* sample_interval 10ms (the default): 5 samples make the 50 ms window */
+	assert_contains(html, "<img src=\"steal-default.png\"");
+	assert_contains(html, "each point over a sliding window of 50ms (5 samples)");
+	free(html);
+
+	/* without auto, the backend alone */
+	put("meta.json", "{\"tool\": \"stealscope\", \"backend\": \"native\", "
+	    "\"backend_requested\": \"native\", \"host\": {}}\n");
+	html = write_report();
+	assert_contains(html, "<dt>Backend</dt><dd>native</dd>");
+	assert_not_contains(html, "--backend auto");
 	free(html);
 }
 
@@ -409,8 +441,7 @@ static void test_report_missing_pieces(void **state)
 	(void)state;
 	put("spec.ini", classic_spec);
 	put(RESDIR_INCOMPLETE, "run not finished\n");
-	assert_int_equal(report_write(dir), 0);
-	html = slurp_report();
+	html = write_report();
 	assert_contains(html, "This run was interrupted");
 	assert_contains(html, "No readable summary.csv");
 	assert_contains(html, "meta.json is missing or unreadable");
@@ -494,10 +525,10 @@ static void test_report_command(void **state)
 	(void)state;
 	assert_int_equal(cmd_report(2, help), EXIT_OK);
 	assert_int_equal(cmd_report(1, none), EXIT_USAGE);
-	assert_string_equal(log_last_error(), "report: missing results directory DIR");
+	assert_string_equal(log_last_error(), "missing results directory DIR");
 	assert_int_equal(cmd_report(2, missing), EXIT_USAGE);
 	assert_string_equal(log_last_error(),
-			    "report: /nonexistent-stealscope/run: No such file or directory");
+			    "/nonexistent-stealscope/run: No such file or directory");
 	assert_int_equal(cmd_report(3, two), EXIT_USAGE);
 	assert_string_equal(log_last_error(), "unexpected argument 'extra'");
 	snprintf(path, sizeof(path), "%s/spec.ini", dir);
@@ -522,6 +553,8 @@ int main(void)
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_report_meta_policy_status, setup_dir,
 						teardown_dir),
+		cmocka_unit_test_setup_teardown(test_report_backend_auto_and_steal_window,
+						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_report_missing_pieces, setup_dir,
 						teardown_dir),
 		cmocka_unit_test(test_report_reading_text),

@@ -29,6 +29,12 @@
 
 #define MINI TEST_FIXTURES "/results-mini"
 
+/* results-mini's spec.ini up to its [policy] sections, for specs as run that differ. */
+#define MINI_SPEC_HEAD                                                                  \
+	"[experiment]\nname = results-mini\ndescription = d\nduration = 200ms\n"         \
+	"repeat = 2\n[workload]\nunit_work = 5ms\n"                                      \
+	"[contention hog]\ncpu = 0\nstart = 50ms\nduration = 100ms\n"
+
 struct fixture {
 	char dir[64];                  /* the copy of results-mini */
 };
@@ -219,7 +225,7 @@ static void test_resplot_rates_fixture_fifty_percent(void **state)
 
 	path_in(f, "shared/rep-1/vcpu.csv", vcpu, sizeof(vcpu));
 	path_in(f, "shared/rep-1/" RESPLOT_RATES_CSV, rates, sizeof(rates));
-	assert_int_equal(resplot_write_rates(vcpu, rates), 0);
+	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
 
 	assert_int_equal(csv_table_load(rates, &t), 0);
 	assert_int_equal(t.ncols, 4);
@@ -264,7 +270,7 @@ static void test_resplot_rates_vcpus_sorted_native_and_odd_samples(void **state)
 			 "10000000,1,1,,8000000,2000000,,,,\n"
 			 "10000000,0,0,,9000000,1000000,,,,\n"
 			 "20000000,0,0,,19000000,500000,,,,\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates), 0);
+	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
 	assert_int_equal(csv_table_load(rates, &t), 0);
 	assert_int_equal(t.nrows, 4);
 	assert_string_equal(csv_table_cell(&t, 0, 0), "5000000");
@@ -292,25 +298,97 @@ static void test_resplot_rates_errors_name_the_file(void **state)
 	path_in(f, "r.csv", rates, sizeof(rates));
 
 	write_text(vcpu, "t_ns,vcpu,guest_steal_ns\n0,0,0\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates), -EINVAL);
+	assert_int_equal(resplot_write_rates(vcpu, rates, 1), -EINVAL);
 	assert_non_null(strstr(log_last_error(), vcpu));
 	assert_non_null(strstr(log_last_error(), "missing column 'host_delay_ns'"));
 
 	write_text(vcpu, "t_ns,vcpu,guest_steal_ns,host_delay_ns\n0,0,0,0\n"
 			 "10000000,0,0,5ms\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates), -EINVAL);
+	assert_int_equal(resplot_write_rates(vcpu, rates, 1), -EINVAL);
 	assert_non_null(strstr(log_last_error(), vcpu));
 	assert_non_null(strstr(log_last_error(), "data row 2, column host_delay_ns"));
 
 	write_text(vcpu, "t_ns,vcpu,guest_steal_ns,host_delay_ns\n0,0,0,0\n0,1,0,0\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates), -EINVAL);
+	assert_int_equal(resplot_write_rates(vcpu, rates, 1), -EINVAL);
 	assert_non_null(strstr(log_last_error(), "no vCPU has two samples"));
 	/* Nothing half-written is left under the final name. */
 	assert_int_equal(stat(rates, &st), -1);
 
 	path_in(f, "none.csv", vcpu, sizeof(vcpu));
-	assert_int_equal(resplot_write_rates(vcpu, rates), -ENOENT);
+	assert_int_equal(resplot_write_rates(vcpu, rates, 1), -ENOENT);
 	assert_non_null(strstr(log_last_error(), vcpu));
+}
+
+/*
+ * schedstat credits run delay when the thread gets the CPU back, in lumps:
+ * a vCPU thread on half a CPU reads 80, 20, 80, 20, 50 % per 10 ms interval
+ * here (25 ms in every 50 ms). A 50 ms window reads a steady 50 %.
+ */
+static void test_resplot_rates_windowed_over_lumpy_delay(void **state)
+{
+	static const int lump_ms[5] = { 8, 2, 8, 2, 5 };
+	struct fixture *f = *state;
+	char vcpu[PATH_MAX], rates[PATH_MAX], line[128];
+	struct csv_table t;
+	FILE *fp;
+	int64_t delay = 0;
+	int k;
+
+	/* the window: max(sample_interval, 50 ms) in whole sample intervals */
+	assert_int_equal(resplot_rate_window(10000000), 5);
+	assert_int_equal(resplot_rate_window(1000000), 50);
+	assert_int_equal(resplot_rate_window(30000000), 2);
+	assert_int_equal(resplot_rate_window(50000000), 1);
+	assert_int_equal(resplot_rate_window(100000000), 1);
+	assert_int_equal(resplot_rate_window(0), 1);
+
+	path_in(f, "v.csv", vcpu, sizeof(vcpu));
+	path_in(f, "r.csv", rates, sizeof(rates));
+	fp = fopen(vcpu, "w");
+	assert_non_null(fp);
+	fputs("t_ns,vcpu,pcpu,guest_steal_ns,host_run_ns,host_delay_ns,"
+	      "tick_user,tick_system,tick_idle,tick_steal\n", fp);
+	for (k = 0; k <= 20; k++) {
+		snprintf(line, sizeof(line), "%lld,0,0,,0,%lld,,,,\n",
+			 (long long)k * 10000000, (long long)delay);
+		fputs(line, fp);
+		delay += (int64_t)lump_ms[k % 5] * 1000000;
+	}
+	assert_int_equal(fclose(fp), 0);
+
+	/* per interval: lumpy */
+	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
+	assert_int_equal(csv_table_load(rates, &t), 0);
+	assert_int_equal(t.nrows, 20);
+	assert_string_equal(csv_table_cell(&t, 0, 2), "80.000");
+	assert_string_equal(csv_table_cell(&t, 1, 2), "20.000");
+	assert_string_equal(csv_table_cell(&t, 4, 2), "50.000");
+	csv_table_free(&t);
+
+	/* over 5 intervals (50 ms), sliding one sample: 50 % throughout */
+	assert_int_equal(resplot_write_rates(vcpu, rates, resplot_rate_window(10000000)), 0);
+	assert_int_equal(csv_table_load(rates, &t), 0);
+	assert_int_equal(t.nrows, 16);
+	for (size_t r = 0; r < t.nrows; r++) {
+		char want[32];
+
+		/* the window's midpoint: 25 ms, 35 ms, ... */
+		snprintf(want, sizeof(want), "%lld", 25000000LL + (long long)r * 10000000);
+		assert_string_equal(csv_table_cell(&t, r, 0), want);
+		assert_string_equal(csv_table_cell(&t, r, 2), "50.000");
+		assert_string_equal(csv_table_cell(&t, r, 3), "");
+	}
+	csv_table_free(&t);
+
+	/* a window longer than the series: one rate over all of it */
+	assert_int_equal(resplot_write_rates(vcpu, rates, 50), 0);
+	assert_int_equal(csv_table_load(rates, &t), 0);
+	assert_int_equal(t.nrows, 1);
+	assert_string_equal(csv_table_cell(&t, 0, 0), "100000000");
+	assert_string_equal(csv_table_cell(&t, 0, 2), "50.000");
+	csv_table_free(&t);
+
+	assert_int_equal(resplot_write_rates(vcpu, rates, 0), -EINVAL);
 }
 
 /* ---- every plot --------------------------------------------------------------------- */
@@ -351,11 +429,7 @@ static void test_resplot_windows_come_from_the_results_spec(void **state)
 	 * (no "contention = none"), and a policy late never ran (no directory).
 	 */
 	path_in(f, "spec.ini", spec, sizeof(spec));
-	write_text(spec, "[experiment]\nname = results-mini\ndescription = d\n"
-			 "duration = 200ms\nrepeat = 2\n"
-			 "[workload]\nunit_work = 5ms\n"
-			 "[contention hog]\ncpu = 0\nstart = 50ms\nduration = 100ms\n"
-			 "[policy shared]\n[policy alone]\n[policy late]\n");
+	write_text(spec, MINI_SPEC_HEAD "[policy shared]\n[policy alone]\n[policy late]\n");
 	assert_int_equal(results_plot_all(f->dir), 0);
 	assert_plot(f, "progress-alone", "host contention");
 	assert_plot(f, "steal-alone", "host contention");
@@ -363,6 +437,40 @@ static void test_resplot_windows_come_from_the_results_spec(void **state)
 	assert_false(exists(f, "progress-late.png"));
 	assert_false(exists(f, "steal-late.png"));
 	assert_plot(f, "policies", "shared");
+}
+
+/*
+ * A policy the run skipped (a missing host feature) has <policy>/SKIPPED and
+ * no rep-1/: it is left out, not an error, and the chart has the others.
+ */
+static void test_resplot_skipped_policy_left_out(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX];
+
+	if (!have_gnuplot())
+		skip();
+	path_in(f, "spec.ini", path, sizeof(path));
+	write_text(path, MINI_SPEC_HEAD "[policy shared]\n[policy alone]\ncontention = none\n"
+			 "[policy quota]\nvm.quota = 50\ncontention = none\n");
+	path_in(f, "quota", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0755), 0);
+	path_in(f, "quota/SKIPPED", path, sizeof(path));
+	write_text(path, "requires cgroup-cpu-max: cgroup v2 has no cpu controller here\n");
+
+	assert_int_equal(results_plot_all(f->dir), 0);
+	assert_false(exists(f, "progress-quota.png"));
+	assert_false(exists(f, "steal-quota.png"));
+	assert_false(exists(f, "quota/rep-1"));
+	assert_plot(f, "progress-shared", "host contention");
+	assert_plot(f, "steal-alone", NULL);
+	assert_plot(f, "policies", "shared");
+
+	/* every policy skipped: nothing to draw, and nothing wrong */
+	path_in(f, "spec.ini", path, sizeof(path));
+	write_text(path, "[experiment]\nname = results-mini\ndescription = d\n"
+			 "duration = 200ms\n[policy quota]\nvm.quota = 50\n");
+	assert_int_equal(results_plot_all(f->dir), 0);
 }
 
 static void test_resplot_missing_input_named(void **state)
@@ -453,8 +561,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resplot_rates_fixture_fifty_percent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_rates_vcpus_sorted_native_and_odd_samples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_rates_errors_name_the_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resplot_rates_windowed_over_lumpy_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_plot_all_draws_every_plot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_windows_come_from_the_results_spec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resplot_skipped_policy_left_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_missing_input_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_malformed_summary_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_gnuplot_missing_said_once, setup, teardown),
