@@ -2,6 +2,7 @@
 #
 #   make                  build every tool into bin/ (objects under build/<variant>/)
 #   make VARIANT=asan     the same with AddressSanitizer + UBSan (tools in bin/asan/)
+#   make VARIANT=tsan     the same with ThreadSanitizer (tools in bin/tsan/)
 #   make check            install missing packages, build, run every test
 #   make run              install missing packages, build, run the main job
 #   make install PREFIX=/usr/local DESTDIR=
@@ -35,8 +36,15 @@ else ifeq ($(VARIANT),asan)
 OPT_CFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 OPT_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),tsan)
+# For the threads of the native backend and the runner. A report makes a
+# program exit 66, failing its test. run-tests.sh passes scripts/tsan.supp
+# (reports about system libraries, each explained) and skips, saying why,
+# what TSan cannot run.
+OPT_CFLAGS  := -O1 -fsanitize=thread -fno-omit-frame-pointer
+OPT_LDFLAGS := -fsanitize=thread
 else
-$(error unknown VARIANT '$(VARIANT)': use release or asan)
+$(error unknown VARIANT '$(VARIANT)': use release, asan or tsan)
 endif
 
 ALL_CFLAGS  := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
@@ -85,6 +93,9 @@ TOOLS += virt-vcpus
 virt-vcpus_SRCS := host-tools/virt-vcpus.c $(VIRT_SRCS)
 $(BUILD)/host-tools/virt-libvirt.o: ALL_CFLAGS += $(LIBVIRT_CFLAGS)
 $(BIN)/virt-vcpus: LIBS += $(LIBVIRT_LIBS)
+# vcpu-sampler --domain samples through the same ops.
+vcpu-sampler_SRCS += $(VIRT_SRCS)
+$(BIN)/vcpu-sampler: LIBS += $(LIBVIRT_LIBS)
 
 TOOL_BINS := $(TOOLS:%=$(BIN)/%)
 
@@ -124,6 +135,26 @@ TEST_SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -DTEST_BINDIR=\"$(abspath $(BIN))\" \
                -DTEST_FIXTURES=\"$(abspath tests/fixtures)\" \
                -Wno-missing-prototypes
+
+# test_libvirt drives a real daemon through scripts/libvirtd.sh and boots a
+# tiny multiboot guest, assembled and linked here with none of the host
+# build's flags (never sanitized), next to the test binary.
+SPIN_GUEST := $(BUILD)/tests/fixtures/libvirt/spin.elf
+test_libvirt_SRCS := $(VIRT_SRCS)
+$(BUILD)/tests/integration/test_libvirt: LIBS += $(LIBVIRT_LIBS)
+$(BUILD)/tests/integration/test_libvirt: | $(SPIN_GUEST)
+$(BUILD)/tests/integration/test_libvirt.o: TEST_CFLAGS += \
+	-DTEST_SPIN_GUEST=\"$(abspath $(SPIN_GUEST))\" -DTEST_SCRIPTS=\"$(abspath scripts)\"
+
+$(BUILD)/tests/fixtures/libvirt/spin.o: tests/fixtures/libvirt/spin.s
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(AS) --32 -o $@ $<
+
+$(SPIN_GUEST): $(BUILD)/tests/fixtures/libvirt/spin.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) -m elf_i386 -N --no-warn-rwx-segments -Ttext=0x100000 -e _start \
+		--build-id=none -o $@ $<
 
 .PHONY: all tools tests check run deps install clean
 all: tools
@@ -185,5 +216,65 @@ install: $(TOOL_BINS)
 
 clean:
 	rm -rf build bin
+
+# ---- fuzzing: libFuzzer targets of tests/fuzz/ ------------------------------
+#
+#   make fuzz                  build every fuzzer, run each FUZZ_SECONDS (default 60)
+#   make fuzz FUZZ_SECONDS=10  shorter
+#   make fuzz-build            only build them (build/fuzz/fuzz_<target>)
+#
+# Self-contained: clang, not $(CC), with its own objects under build/fuzz/ (never
+# shared with the gcc variants), whatever VARIANT says. Needs clang and the
+# libFuzzer/ASan/UBSan runtimes (Debian 12: clang, libclang-rt-14-dev). Each
+# target runs on a copy of its seed corpus tests/fuzz/corpus/<target>/ in
+# build/fuzz/corpus-run/<target>/ (the committed seeds are never touched); any
+# crash, sanitizer report, leak, timeout or broken invariant fails the run and
+# leaves its input in build/fuzz/artifacts/. tests/fuzz/run-fuzz.sh does the running.
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_TARGETS := procstat schedstat csv ini spec parse
+# Largest input per target (libFuzzer -max_len): a little above the real files.
+FUZZ_MAXLEN_procstat  := 8192
+FUZZ_MAXLEN_schedstat := 256
+FUZZ_MAXLEN_csv       := 4096
+FUZZ_MAXLEN_ini       := 4096
+FUZZ_MAXLEN_spec      := 4096
+FUZZ_MAXLEN_parse     := 128
+
+FUZZ_SAN     := address,undefined
+FUZZ_CFLAGS  := -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE \
+                -DSTEALSCOPE_VERSION=\"$(VERSION)\" -I. -MMD -MP \
+                -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+                -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(CFLAGS)
+FUZZ_LDFLAGS := -fsanitize=fuzzer,$(FUZZ_SAN) $(LDFLAGS)
+FUZZ_LIBS    := -lcsv -lm
+
+# The parsers under test: the shared library and the spec schema.
+FUZZ_LIB_SRCS := $(COMMON_SRCS) experiments/spec.c experiments/policy.c
+FUZZ_LIB      := $(FUZZ_BUILD)/libstealscope-fuzz.a
+FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) \
+		$(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_MAXLEN_$(t)))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
+		$(FUZZ_BUILD)/tests/fuzz/fuzzcheck.o $(FUZZ_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)

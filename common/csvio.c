@@ -21,6 +21,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,11 @@ static int csvw_put(struct csvw *w, const char *s)
 	errno = 0;
 	if (w->nfields > 0 && fputc(',', w->fp) == EOF)
 		return csvw_fail(w, errno);
-	if (field_needs_quotes(s, len)) {
+	/*
+	 * An empty field alone on its row would be a blank line, which readers
+	 * skip: quote it so a one-column table keeps the row.
+	 */
+	if (field_needs_quotes(s, len) || (len == 0 && w->ncols == 1)) {
 		if (csv_fwrite(w->fp, s, len) != 0)
 			return csvw_fail(w, errno);
 	} else if (len > 0 && fputs(s, w->fp) == EOF) {
@@ -218,19 +223,32 @@ struct csv_ptrvec {
 	size_t n, cap;
 };
 
+/*
+ * Room for one more element of @size bytes in the array @v holding @n of
+ * *@cap: @v itself, or @v grown (doubled; *@cap updated), or NULL when out
+ * of memory (@v is then still valid and unchanged).
+ */
+static void *vec_room(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap ? *cap * 2 : 16;
+	nv = realloc(v, ncap * size);
+	if (nv)
+		*cap = ncap;
+	return nv;
+}
+
 static int ptrvec_push(struct csv_ptrvec *pv, char *s)
 {
-	char **nv;
-	size_t ncap;
+	char **nv = vec_room(pv->v, pv->n, &pv->cap, sizeof(*nv));
 
-	if (pv->n == pv->cap) {
-		ncap = pv->cap ? pv->cap * 2 : 16;
-		nv = realloc(pv->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		pv->v = nv;
-		pv->cap = ncap;
-	}
+	if (!nv)
+		return -ENOMEM;
+	pv->v = nv;
 	pv->v[pv->n++] = s;
 	return 0;
 }
@@ -246,11 +264,29 @@ static void ptrvec_free(struct csv_ptrvec *pv)
 	pv->n = pv->cap = 0;
 }
 
+/* The file line of every data row, for messages about its cells. */
+struct csv_linevec {
+	size_t *v;
+	size_t n, cap;
+};
+
+static int linevec_push(struct csv_linevec *lv, size_t line)
+{
+	size_t *nv = vec_room(lv->v, lv->n, &lv->cap, sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	lv->v = nv;
+	lv->v[lv->n++] = line;
+	return 0;
+}
+
 struct csv_parse_ctx {
 	const char *name;              /* path for messages, or NULL */
 	struct csv_ptrvec row;         /* fields of the row being read */
 	struct csv_ptrvec header;
 	struct csv_ptrvec cells;
+	struct csv_linevec lines;      /* where each data row began */
 	int have_header;
 	size_t line;                   /* physical line being fed, from 1 */
 	size_t row_line;               /* line where the current record began */
@@ -294,6 +330,23 @@ static void on_field(void *s, size_t len, void *data)
 	copy[len] = '\0';
 }
 
+/* Columns are found by name: a name given twice would hide one of them. */
+static void check_header(struct csv_parse_ctx *c)
+{
+	char what[128];
+	size_t i, j;
+
+	for (i = 1; i < c->header.n; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(c->header.v[i], c->header.v[j]))
+				continue;
+			snprintf(what, sizeof(what), "duplicate column '%.64s'", c->header.v[i]);
+			ctx_err(c, -EINVAL, what, c->row_line, 0, 0);
+			return;
+		}
+	}
+}
+
 static void on_row(int term, void *data)
 {
 	struct csv_parse_ctx *c = data;
@@ -307,10 +360,15 @@ static void on_row(int term, void *data)
 		c->header = c->row;
 		memset(&c->row, 0, sizeof(c->row));
 		c->have_header = 1;
+		check_header(c);
 		return;
 	}
 	if (c->row.n != c->header.n) {
 		ctx_err(c, -EINVAL, NULL, c->row_line, c->header.n, c->row.n);
+		return;
+	}
+	if (linevec_push(&c->lines, c->row_line) < 0) {
+		ctx_err(c, -ENOMEM, "out of memory", c->row_line, 0, 0);
 		return;
 	}
 	for (i = 0; i < c->row.n; i++) {
@@ -321,6 +379,24 @@ static void on_row(int term, void *data)
 		c->row.v[i] = NULL;
 	}
 	c->row.n = 0;
+}
+
+/*
+ * Length of the physical line at @p, its terminator included: "\n", "\r\n"
+ * or a lone "\r" (libcsv ends a record at a lone CR too, so counting it as a
+ * line keeps the line numbers in messages right).
+ */
+static size_t line_span(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n')
+			return i + 1;
+		if (p[i] == '\r')
+			return (i + 1 < len && p[i + 1] == '\n') ? i + 2 : i + 1;
+	}
+	return len;
 }
 
 static int span_is_blank(const char *s, size_t len)
@@ -338,7 +414,6 @@ static int csv_parse_named(const char *name, const char *buf, size_t len, struct
 	struct csv_parse_ctx c = { .name = name, .line = 1 };
 	struct csv_parser p;
 	size_t off = 0, n, done;
-	const char *nl;
 
 	memset(t, 0, sizeof(*t));
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
@@ -350,8 +425,7 @@ static int csv_parse_named(const char *name, const char *buf, size_t len, struct
 	 * record is open (libcsv skips blank lines between records).
 	 */
 	while (off < len && !c.err) {
-		nl = memchr(buf + off, '\n', len - off);
-		n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
+		n = line_span(buf + off, len - off);
 		if (!c.in_row && !span_is_blank(buf + off, n)) {
 			c.in_row = 1;
 			c.row_line = c.line;
@@ -383,12 +457,14 @@ static int csv_parse_named(const char *name, const char *buf, size_t len, struct
 	if (c.err) {
 		ptrvec_free(&c.header);
 		ptrvec_free(&c.cells);
+		free(c.lines.v);
 		return c.err;
 	}
 	t->ncols = c.header.n;
 	t->header = c.header.v;
 	t->nrows = c.cells.n / c.header.n;
 	t->cells = c.cells.v;
+	t->lines = c.lines.v;
 	return 0;
 }
 
@@ -407,6 +483,10 @@ int csv_table_load(const char *path, struct csv_table *t)
 	if (!err)
 		err = csv_parse_named(path, b.data, b.len, t);
 	fileio_buf_free(&b);
+	if (!err && !(t->path = strdup(path))) {
+		csv_table_free(t);
+		err = log_err(-ENOMEM, "%s: out of memory", path);
+	}
 	return err;
 }
 
@@ -424,6 +504,8 @@ void csv_table_free(struct csv_table *t)
 			free(t->cells[i]);
 	free(t->header);
 	free(t->cells);
+	free(t->lines);
+	free(t->path);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -447,33 +529,36 @@ const char *csv_table_cell(const struct csv_table *t, size_t row, size_t col)
 /*
  * The cell to parse, or NULL after logging why there is nothing to parse (an
  * empty cell is reported only when @empty_ok is 0). @what gets the cell's
- * name for parse.c's messages: "row 3, column steal_pct".
+ * name for parse.c's messages, as the parser names its own errors: "x.csv:
+ * line 3, column steal_pct" (no path after csv_table_parse()).
  */
 static const char *numeric_cell(const struct csv_table *t, size_t row, size_t col, int empty_ok,
 				char *what, size_t whatlen, int *err)
 {
-	const char *s;
+	const char *s, *path = t->path ? t->path : "";
+	const char *sep = t->path ? ": " : "";
 
 	*err = 0;
 	if (row >= t->nrows || col >= t->ncols) {
-		*err = log_err(-EINVAL, "row %zu, column %zu: no such cell (%zu rows, %zu columns)",
-			       row + 1, col + 1, t->nrows, t->ncols);
+		*err = log_err(-EINVAL, "%s%sdata row %zu, column %zu: no such cell (%zu rows, "
+			       "%zu columns)", path, sep, row + 1, col + 1, t->nrows, t->ncols);
 		return NULL;
 	}
+	/* A table from the parser knows its lines; else the header is line 1, no blanks. */
+	snprintf(what, whatlen, "%s%sline %zu, column %s", path, sep,
+		 t->lines ? t->lines[row] : row + 2, t->header[col]);
 	s = t->cells[row * t->ncols + col];
 	if (!*s) {
 		if (!empty_ok)
-			*err = log_err(-EINVAL, "row %zu, column %s: empty cell", row + 1,
-				       t->header[col]);
+			*err = log_err(-EINVAL, "%s: empty cell", what);
 		return NULL;
 	}
-	snprintf(what, whatlen, "row %zu, column %s", row + 1, t->header[col]);
 	return s;
 }
 
 int csv_table_i64(const struct csv_table *t, size_t row, size_t col, int64_t *out)
 {
-	char what[160];
+	char what[PATH_MAX + 160];
 	const char *s;
 	int err;
 
@@ -485,7 +570,7 @@ int csv_table_i64(const struct csv_table *t, size_t row, size_t col, int64_t *ou
 
 int csv_table_f(const struct csv_table *t, size_t row, size_t col, double *out)
 {
-	char what[160];
+	char what[PATH_MAX + 160];
 	const char *s;
 	int err;
 

@@ -56,17 +56,22 @@ void csvw_abort(struct csvw *w);
 struct csv_table {
 	size_t ncols;
 	size_t nrows;                  /* data rows, not counting the header */
-	char **header;                 /* ncols names */
+	char **header;                 /* ncols names, no two alike */
 	char **cells;                  /* nrows * ncols, row-major; never NULL */
+	size_t *lines;                 /* nrows file lines (the header's is 1 or
+					  more), where each data row begins */
+	char *path;                    /* the file csv_table_load() read, for
+					  messages; NULL after csv_table_parse() */
 };
 
 /*
- * Read a whole CSV file: the first row is the header, every row must have
- * as many fields as the header. libcsv runs in strict mode: a stray quote or
- * an unterminated quoted field is an error. Blank lines are skipped; spaces
- * and tabs around unquoted fields are trimmed (libcsv's behaviour). Returns 0
- * or -errno/-EINVAL (logged with path and line: "line N: expected X fields,
- * got Y"). On error @t is left empty (safe to csv_table_free()).
+ * Read a whole CSV file: the first row is the header, its names must differ,
+ * and every row must have as many fields as the header. libcsv runs in
+ * strict mode: a stray quote or an unterminated quoted field is an error.
+ * Blank lines are skipped; spaces and tabs around unquoted fields are trimmed
+ * (libcsv's behaviour). Returns 0 or -errno/-EINVAL (logged with path and
+ * line: "line N: expected X fields, got Y", "line 1: duplicate column 'x'").
+ * On error @t is left empty (safe to csv_table_free()).
  */
 int csv_table_load(const char *path, struct csv_table *t);
 int csv_table_parse(const char *buf, size_t len, struct csv_table *t);
@@ -83,9 +88,10 @@ const char *csv_table_cell(const struct csv_table *t, size_t row, size_t col);
  * and for csv_table_f() an optional fraction (".5" needs its leading digit)
  * and exponent ("1.5e3", "2E-7"). Never a '+' sign, blanks, hex ("0x10",
  * "0x1p3"), or the words nan/inf. Returns 0, -EINVAL, or -ERANGE when out of
- * range (int64, or a double that overflows); logged with the data row
- * (counted from 1, below the header) and the column name. @out is written
- * only on success.
+ * range (int64, or a double that overflows); logged like every other error
+ * about the file: its path (when loaded from one), the file line of the row
+ * (the header is line 1) and the column name, "x.csv: line 3, column t_ns:
+ * invalid integer '20ms'". @out is written only on success.
  *
  * An empty cell means "not measured" (csvw_f() writes NaN as ""):
  * csv_table_f() returns 0 with NaN for it, csv_table_i64() -EINVAL ("empty

@@ -190,6 +190,99 @@ void fileio_fsync_parent(const char *path)
 	close(fd);
 }
 
+/* Log why the directory @dir cannot take @path (a file or, @under, a tree), if it cannot. */
+static int check_dir(const char *path, int under, const char *dir)
+{
+	const char *how = under ? "cannot write under" : "cannot write";
+	struct stat st;
+	int e;
+
+	if (stat(dir, &st) < 0) {
+		e = errno;
+		return log_err(-e, "%s %s: directory %s: %s", how, path, dir, strerror(e));
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (!strcmp(dir, path))
+			return log_err(-ENOTDIR, "%s %s: %s", how, path, strerror(ENOTDIR));
+		return log_err(-ENOTDIR, "%s %s: %s: %s", how, path, dir, strerror(ENOTDIR));
+	}
+	/*
+	 * access() answers as open() will: EROFS on a read-only mount, and for
+	 * root (CAP_DAC_OVERRIDE) yes whatever the mode, so /proc passes here and
+	 * is caught when the temporary is created (create_failed()).
+	 */
+	if (access(dir, W_OK | X_OK) < 0) {
+		e = errno;
+		if (!strcmp(dir, path))
+			return log_err(-e, "%s %s: %s", how, path, strerror(e));
+		return log_err(-e, "%s %s: directory %s: %s", how, path, dir, strerror(e));
+	}
+	return 0;
+}
+
+/* A file @path: a name part, not a directory, in a writable directory. */
+static int check_output_file(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (path[strlen(path) - 1] == '/')
+		return log_err(-EISDIR, "cannot write %s: names a directory, not a file", path);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return log_err(-EISDIR, "cannot write %s: %s", path, strerror(EISDIR));
+	if (fileio_parent_dir(path, dir, sizeof(dir)))
+		return log_err(-ENAMETOOLONG, "cannot write %s: %s", path, strerror(ENAMETOOLONG));
+	return check_dir(path, 0, dir);
+}
+
+/* A directory @path that mkdir -p may create: its nearest existing ancestor decides. */
+static int check_output_dir(const char *path)
+{
+	char cur[PATH_MAX], up[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n >= sizeof(cur))
+		return log_err(-ENAMETOOLONG, "cannot write under %s: %s", path,
+			       strerror(ENAMETOOLONG));
+	memcpy(cur, path, n + 1);
+	while (n > 1 && cur[n - 1] == '/')
+		cur[--n] = '\0';
+	/* Up from @path until something exists; "." and "/" are their own parents. */
+	while (stat(cur, &st) < 0) {
+		if (fileio_parent_dir(cur, up, sizeof(up)) || !strcmp(up, cur))
+			break;
+		strcpy(cur, up);
+	}
+	return check_dir(path, 1, cur);
+}
+
+int fileio_check_output(const char *path, int kind)
+{
+	if (!path || !*path)
+		return log_err(-EINVAL, "cannot write '': empty %s name",
+			       kind == FILEIO_OUT_DIR ? "directory" : "file");
+	if (kind == FILEIO_OUT_DIR)
+		return check_output_dir(path);
+	return check_output_file(path);
+}
+
+/*
+ * Creating the temporary beside @path failed with @e after
+ * check_output_file() passed. ENOENT in a directory that exists is a file
+ * system that takes no new names (/proc, /sys): say that, not "No such file".
+ */
+static int create_failed(const char *path, int e)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (e == ENOENT && !fileio_parent_dir(path, dir, sizeof(dir)) && stat(dir, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return log_err(-e, "cannot write %s: no file can be created in %s", path, dir);
+	return log_err(-e, "cannot write %s: %s", path, strerror(e));
+}
+
 static void afile_free(struct afile *f)
 {
 	free(f->path);
@@ -206,6 +299,11 @@ struct afile *afile_open_path(const char *path)
 		errno = -log_err(-EINVAL, "afile_open: need a file name");
 		return NULL;
 	}
+	e = -fileio_check_output(path, FILEIO_OUT_FILE);
+	if (e) {
+		errno = e;
+		return NULL;
+	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		goto nomem;
@@ -219,13 +317,13 @@ struct afile *afile_open_path(const char *path)
 	fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		e = errno;
-		log_err(-e, "open %s: %s", f->tmp, strerror(e));
+		create_failed(path, e);
 		goto fail_f;
 	}
 	f->fp = fdopen(fd, "w");
 	if (!f->fp) {
 		e = errno;
-		log_err(-e, "fdopen %s: %s", f->tmp, strerror(e));
+		log_err(-e, "cannot write %s: %s", path, strerror(e));
 		close(fd);
 		(void)unlink(f->tmp);
 		goto fail_f;
@@ -287,16 +385,16 @@ int afile_commit(struct afile *f)
 	}
 	if (!err && fsync(fileno(f->fp)) < 0) {
 		e = errno;
-		err = log_err(-e, "fsync %s: %s", f->tmp, strerror(e));
+		err = log_err(-e, "fsync %s: %s", f->path, strerror(e));
 	}
 	/* fclose() after a failed write may fail again; only the first error counts. */
 	if (fclose(f->fp) == EOF && !err) {
 		e = errno;
-		err = log_err(-e, "close %s: %s", f->tmp, strerror(e));
+		err = log_err(-e, "close %s: %s", f->path, strerror(e));
 	}
 	if (!err && rename(f->tmp, f->path) < 0) {
 		e = errno;
-		err = log_err(-e, "rename %s to %s: %s", f->tmp, f->path, strerror(e));
+		err = log_err(-e, "rename to %s: %s", f->path, strerror(e));
 	}
 	if (err)
 		(void)unlink(f->tmp);

@@ -79,11 +79,30 @@ int fileio_parent_dir(const char *path, char *dir, size_t len);
  */
 void fileio_fsync_parent(const char *path);
 
+/* fileio_check_output() kinds. */
+#define FILEIO_OUT_FILE 0              /* a file, written atomically beside itself */
+#define FILEIO_OUT_DIR 1               /* a directory, created with its parents if need be */
+
 /*
- * Atomic file. afile_open_path() creates "<path>.tmp.<pid>" (O_CLOEXEC,
- * mode 0644) and returns a handle whose stream afile_fp() gives; NULL +
- * errno (logged with the temporary's name) on error. afile_open() is the
- * same for "<dir>/<name>".
+ * Can @path be written, as far as can be told before the work that fills
+ * it? Call it up front (before a run measures anything), so that a bad
+ * --out costs nothing. For FILEIO_OUT_FILE: @path has a file name part (it
+ * does not end in '/'), is not a directory, and its directory exists and
+ * may be written. For FILEIO_OUT_DIR: @path is a directory that may be
+ * written, or does not exist yet and its nearest existing ancestor is one.
+ * Looks only, creates nothing. Returns 0, or -errno logged with the path
+ * as given: "cannot write x.csv: Is a directory", "cannot write d/x.csv:
+ * directory d: No such file or directory", "cannot write under f: Not a
+ * directory".
+ */
+int fileio_check_output(const char *path, int kind);
+
+/*
+ * Atomic file. afile_open_path() checks @path as fileio_check_output() does
+ * for a file, creates "<path>.tmp.<pid>" (O_CLOEXEC, mode 0644) and returns a
+ * handle whose stream afile_fp() gives; NULL + errno on error, logged with
+ * @path (never the temporary's name: the user did not ask for it).
+ * afile_open() is the same for "<dir>/<name>".
  *
  * Callers write through the FILE without checking each call: afile_commit()
  * flushes, checks the stream's error flag, fsyncs, closes, renames the

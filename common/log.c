@@ -40,6 +40,7 @@ const char *log_last_error(void)
 	return last_error;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_emit(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };

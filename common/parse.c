@@ -325,6 +325,26 @@ int parse_pct(const char *what, const char *s, double *out_pct)
 	return parse_decimal(parse_name(what), s, &rules, out_pct);
 }
 
+int parse_pct_positive(const char *what, const char *s, const char *note, double *out_pct)
+{
+	/* No range here (inf never passes "> HUGE_VAL"): one message below says both ends. */
+	static const struct parse_decimal_rules rules = {
+		"percentage", 0, 0, "%", HUGE_VAL, "(0, 100]",
+	};
+	const char *w = parse_name(what);
+	double v;
+	int rc;
+
+	rc = parse_decimal(w, s, &rules, &v);
+	if (rc)
+		return rc;
+	if (!(v > 0.0 && v <= 100.0))
+		return log_err(-ERANGE, "%s: '%s' is out of range (0, 100]%s", w, s,
+			       note ? note : "");
+	*out_pct = v;
+	return 0;
+}
+
 /* ---- CPU lists ----------------------------------------------------------- */
 
 /* One CPU number at @p (digits already checked); -ERANGE past CPU_SETSIZE. */

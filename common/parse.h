@@ -56,6 +56,14 @@ int parse_duration_ns(const char *what, const char *s, int64_t min_ns, int64_t m
 int parse_pct(const char *what, const char *s, double *out_pct);
 
 /*
+ * A percentage above 0, in (0, 100] (a duty cycle, a CPU quota): the syntax
+ * of parse_pct(), and "0" is out of range too, said as "'0' is out of range
+ * (0, 100]". @note (NULL: none) ends that message, for a caller that also
+ * takes a word: " (or 'none' for no limit)". Returns 0, -EINVAL or -ERANGE.
+ */
+int parse_pct_positive(const char *what, const char *s, const char *note, double *out_pct);
+
+/*
  * CPU list "0", "0,2-3", "1-1". Ranges must ascend, CPUs must be below
  * CPU_SETSIZE (else -ERANGE). Duplicates are allowed (the set is the union).
  */

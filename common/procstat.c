@@ -157,21 +157,27 @@ int procstat_parse(const char *buf, size_t len, struct procstat_sample *out)
 	return parse_stat("/proc/stat", buf, len, out);
 }
 
-int procstat_open(const char *root)
+int procstat_open(const char *root, struct procstat_file *f)
 {
-	char path[PATH_MAX];
-	int n, fd;
+	int n, err;
 
-	n = snprintf(path, sizeof(path), "%s/proc/stat", root ? root : "");
-	if (n < 0 || (size_t)n >= sizeof(path))
+	f->fd = -1;
+	n = snprintf(f->path, sizeof(f->path), "%s/proc/stat", root ? root : "");
+	if (n < 0 || (size_t)n >= sizeof(f->path))
 		return log_err(-ENAMETOOLONG, "procstat: root path too long: %s", root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-
-		return log_err(-err, "open %s: %s", path, strerror(err));
+	f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		err = errno;
+		return log_err(-err, "open %s: %s", f->path, strerror(err));
 	}
-	return fd;
+	return 0;
+}
+
+void procstat_close(struct procstat_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
 }
 
 /*
@@ -205,26 +211,21 @@ static int read_and_parse(const char *what, int fd, struct procstat_sample *out)
 	return parse_stat(what, read_buf.data, read_buf.len, out);
 }
 
-int procstat_read_fd(int fd, struct procstat_sample *out)
+int procstat_read_file(const struct procstat_file *f, struct procstat_sample *out)
 {
-	char what[32];
-
-	snprintf(what, sizeof(what), "/proc/stat (fd %d)", fd);
-	return read_and_parse(what, fd, out);
+	return read_and_parse(f->path, f->fd, out);
 }
 
 int procstat_read(const char *root, struct procstat_sample *out)
 {
-	char what[PATH_MAX];
-	int fd, rc;
+	struct procstat_file f;
+	int rc;
 
-	fd = procstat_open(root);
-	if (fd < 0)
-		return fd;
-	/* procstat_open() already proved this fits. */
-	snprintf(what, sizeof(what), "%s/proc/stat", root ? root : "");
-	rc = read_and_parse(what, fd, out);
-	close(fd);
+	rc = procstat_open(root, &f);
+	if (rc)
+		return rc;
+	rc = procstat_read_file(&f, out);
+	procstat_close(&f);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #ifndef STEALSCOPE_PROCSTAT_H
 #define STEALSCOPE_PROCSTAT_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,16 +49,28 @@ struct procstat_sample {
  */
 int procstat_parse(const char *buf, size_t len, struct procstat_sample *out);
 
-/* Open <root>/proc/stat (root "" or NULL for the real one). Returns fd or -errno. */
-int procstat_open(const char *root);
+/* /proc/stat kept open for repeated samples, with its path for messages. */
+struct procstat_file {
+	int fd;                        /* -1 when not open */
+	char path[PATH_MAX];           /* "<root>/proc/stat" */
+};
 
 /*
- * Re-read an fd from procstat_open() (pread from offset 0, until EOF) into
- * @out. The text goes through a per-thread buffer that grows to the largest
- * file seen and is then reused: steady-state reads allocate nothing.
- * Returns 0 or -errno (logged).
+ * Open <root>/proc/stat (root "" or NULL for the real one) into @f. Returns
+ * 0, or -errno (logged: "open <path>: <strerror>") with @f->fd -1.
  */
-int procstat_read_fd(int fd, struct procstat_sample *out);
+int procstat_open(const char *root, struct procstat_file *f);
+
+/*
+ * Re-read @f (pread from offset 0, until EOF) into @out. The text goes
+ * through a per-thread buffer that grows to the largest file seen and is
+ * then reused: steady-state reads allocate nothing. Returns 0 or -errno,
+ * logged with @f->path ("read <path>: ...", "<path> line 3: ...").
+ */
+int procstat_read_file(const struct procstat_file *f, struct procstat_sample *out);
+
+/* Close @f (a closed one too); its fd becomes -1. */
+void procstat_close(struct procstat_file *f);
 
 /* Open, read and close. */
 int procstat_read(const char *root, struct procstat_sample *out);

@@ -143,31 +143,40 @@ int native_rr_unit_done(struct native_rr *rr, int64_t now_ns)
 
 enum thread_kind { TK_VCPU, TK_HOG };
 
+/*
+ * Who touches what: the main thread fills a native_thread before creating
+ * it; the thread then owns tid and stamps, and publishes tid and err by
+ * taking mu to count itself ready, which native_start() waits for. stamps
+ * go back to the main thread through pthread_join(). spec and loops never
+ * change once there are threads.
+ */
 struct native_thread {
 	struct native_run *run;
 	pthread_t th;
-	int created;
+	int created;                   /* main thread only */
 	enum thread_kind kind;
 	int index;                     /* vCPU number or contention section */
 	pid_t tid;
-	int err;                       /* setup error, -errno */
+	int err;                       /* setup error, -errno; written under mu */
 	struct stampbuf stamps;        /* vCPUs only */
 };
 
 struct native_run {
 	struct spec spec;
 	uint64_t loops;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;            /* guards nready, go, t0_ns and the writes of stop */
 	pthread_cond_t cv;             /* on CLOCK_MONOTONIC */
 	int nready;
 	int go;                        /* 1: go, -1: abort */
-	int stop;                      /* atomic: every loop ends */
+	int stop;                      /* every loop ends; read under mu or with stopped() */
 	int64_t t0_ns;
 	int nthreads;
 	int joined;
 	struct native_thread th[NATIVE_MAX_THREADS];
 };
 
+/* Lock-free, for the busy loops. Relaxed is enough: stop publishes no data
+ * (native_stop() stores it under mu, and the waits read it under mu). */
 static int stopped(struct native_run *r)
 {
 	return __atomic_load_n(&r->stop, __ATOMIC_RELAXED);
@@ -314,12 +323,23 @@ static int thread_setup(struct native_thread *t)
 			memset(t->stamps.v, 0, t->stamps.cap * sizeof(*t->stamps.v));
 		return 0;
 	}
-	/* nice is per thread on Linux: PRIO_PROCESS with a tid sets just this one */
+	/*
+	 * nice is per thread on Linux: PRIO_PROCESS with a tid sets just this
+	 * one. No logging here: hogs set up concurrently, and log_err() keeps
+	 * the last error in one unlocked buffer; native_start() logs for us.
+	 */
 	if (setpriority(PRIO_PROCESS, (id_t)t->tid, s->contention[t->index].nice))
-		return log_err(-errno, "contention %d (CPU %d): setpriority(nice %d): %s",
-			       t->index, s->contention[t->index].cpu,
-			       s->contention[t->index].nice, strerror(errno));
+		return -errno;
 	return 0;
+}
+
+/* Say why thread @t's setup failed (main thread only: see thread_setup()). */
+static void log_setup_error(const struct native_thread *t)
+{
+	const struct spec_contention *c = &t->run->spec.contention[t->index];
+
+	log_err(t->err, "contention %d (CPU %d): setpriority(nice %d): %s", t->index, c->cpu,
+		c->nice, strerror(-t->err));
 }
 
 static void *thread_main(void *arg)
@@ -454,8 +474,13 @@ int native_start(const struct spec *s, uint64_t loops_per_unit, struct native_ru
 	while (r->nready < created)
 		pthread_cond_wait(&r->cv, &r->mu);
 	pthread_mutex_unlock(&r->mu);
-	for (i = 0; i < r->nthreads && !rc; i++)
-		rc = r->th[i].err;
+	for (i = 0; i < r->nthreads; i++) {
+		if (!r->th[i].err)
+			continue;
+		log_setup_error(&r->th[i]);
+		if (!rc)
+			rc = r->th[i].err;
+	}
 	if (rc) {
 		native_free(r);
 		return rc;

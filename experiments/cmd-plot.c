@@ -9,6 +9,7 @@
  * a results directory), 4 gnuplot not installed. It never measures.
  */
 #include "experiments/commands.h"
+#include "experiments/reportdata.h"
 #include "experiments/resplot.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -17,9 +18,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static void plot_usage(FILE *f)
 {
@@ -36,47 +34,6 @@ static void plot_usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok, 1 a plot failed, 2 usage error or DIR is not a results\n"
 		"directory, 4 gnuplot not installed.\n");
-}
-
-static int is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int has_spec(const char *dir)
-{
-	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/spec.ini", dir);
-
-	return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
-}
-
-/*
- * The results directory @arg names, into @out: @arg itself, or its
- * `latest` run when @arg is an experiment's directory. EXIT_USAGE (logged)
- * when it is neither.
- */
-static int resolve_dir(const char *arg, char *out, size_t len)
-{
-	int n;
-
-	if (!is_dir(arg))
-		return cli_usage_error("%s: %s", arg, access(arg, F_OK) == 0 ?
-				       "not a directory" : "no such directory");
-	if (has_spec(arg)) {
-		n = snprintf(out, len, "%s", arg);
-	} else {
-		n = snprintf(out, len, "%s/latest", arg);
-		if (n > 0 && (size_t)n < len && !has_spec(out))
-			return cli_usage_error("%s: not a results directory (no spec.ini, and no "
-					       "latest run in it)", arg);
-		log_info("%s: plotting its latest run, %s", arg, out);
-	}
-	if (n < 0 || (size_t)n >= len)
-		return cli_usage_error("%s: path too long", arg);
-	return 0;
 }
 
 int cmd_plot(int argc, char **argv)
@@ -107,9 +64,8 @@ int cmd_plot(int argc, char **argv)
 		return cli_usage_error("missing the results directory (DIR)");
 	if (optind + 1 < argc)
 		return cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
-	rc = resolve_dir(argv[optind], dir, sizeof(dir));
-	if (rc)
-		return rc;
+	if (reportdata_resolve_dir(argv[optind], dir, sizeof(dir)))
+		return cli_usage_hint();
 
 	rc = results_plot_all(dir);
 	if (rc == GNUPLOT_EMISSING)

@@ -6,15 +6,16 @@
  */
 #include "experiments/commands.h"
 #include "experiments/report.h"
+#include "experiments/reportdata.h"
 
 #include "common/cli.h"
 #include "common/log.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void report_usage(void)
 {
@@ -23,12 +24,13 @@ static void report_usage(void)
 	       "or results/<name>/latest): the spec and host facts, a plain-language\n"
 	       "reading of the result, the summary table and the plots found beside it.\n"
 	       "The page needs no network and no script; it links the PNG/SVG plots in DIR.\n"
+	       "DIR may also be results/<name>, meaning its latest run.\n"
 	       "\n"
 	       "  -h, --help     show this help and exit\n"
 	       "  -V, --version  show the version and exit\n"
 	       "\n"
 	       "Exit status: 0 written, 1 failure, 2 usage error (no DIR, or DIR is not a\n"
-	       "directory).\n");
+	       "results directory: no spec.ini in it).\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -38,8 +40,8 @@ int cmd_report(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir;
-	struct stat st;
+	char dir[PATH_MAX];
+	const char *arg;
 	int opt;
 
 	optind = 0;                    /* a fresh getopt scan of this subcommand's argv */
@@ -58,13 +60,12 @@ int cmd_report(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("missing results directory DIR");
-	dir = argv[optind++];
+	arg = argv[optind++];
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
-	if (stat(dir, &st))
-		return cli_usage_error("%s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return cli_usage_error("%s: not a directory", dir);
+	/* As `stealscope plot` does: never write report.html into just any directory. */
+	if (reportdata_resolve_dir(arg, dir, sizeof(dir)))
+		return cli_usage_hint();
 	if (report_write(dir))
 		return EXIT_FAIL;
 	printf("%s/report.html\n", dir);

@@ -1,13 +1,14 @@
 /*
  * cmd-run: `stealscope run EXPERIMENT`: the options of a run, checked
  * strictly, handed to the runner (experiments/runner.c) as a struct. Only
- * option parsing lives here; the flow and every check of the machine are
- * the runner's.
+ * option parsing lives here, and the check that --out can be written; the
+ * flow and every check of the machine are the runner's.
  */
 #include "experiments/commands.h"
 #include "experiments/runner.h"
 
 #include "common/cli.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/parse.h"
 
@@ -141,6 +142,9 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	if (!*o.experiment)
 		return cli_usage_error("empty EXPERIMENT");
+	/* Before anything runs: the results go under --out (created if need be). */
+	if (fileio_check_output(o.out_base, FILEIO_OUT_DIR))
+		return EXIT_FAIL;
 	/* meta.json records the whole command line, "stealscope" included */
 	cmdline = calloc((size_t)argc + 2, sizeof(*cmdline));
 	if (!cmdline)

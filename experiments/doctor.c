@@ -114,7 +114,9 @@ void doctor_check_kvm_device(struct doctor_ctx *ctx, struct doctor_result *out)
 		    "(usermod -aG kvm $USER, then log in again), " NATIVE_HINT, k->reason);
 		return;
 	default:
-		set(out, DOCTOR_FAIL, "%s; fix: " NATIVE_HINT, k->reason);
+		/* EISDIR, ENXIO, ENODEV...: something is there, but not a usable KVM device. */
+		set(out, DOCTOR_FAIL, "%s; fix: point --kvm-dev at the KVM character device "
+		    "(normally /dev/kvm), " NATIVE_HINT, k->reason);
 		return;
 	}
 	if (k->api_version < 0) {
@@ -122,7 +124,9 @@ void doctor_check_kvm_device(struct doctor_ctx *ctx, struct doctor_result *out)
 		    "device, " NATIVE_HINT, k->reason);
 		return;
 	}
-	set(out, DOCTOR_FAIL, "%s; fix: " NATIVE_HINT, k->reason);
+	/* The device answers, but its KVM lacks something kvm-mini needs (the reason says what). */
+	set(out, DOCTOR_FAIL, "%s; fix: a host kernel and CPU whose KVM offers it, " NATIVE_HINT,
+	    k->reason);
 }
 
 void doctor_check_kvm_module(struct doctor_ctx *ctx, struct doctor_result *out)

@@ -384,6 +384,43 @@ int reportdata_has_file(const struct reportdata *r, const char *name)
 	return !path_in(path, sizeof(path), r->dir, name, NULL) && is_file(path);
 }
 
+/* Does @dir hold a spec.ini (what every run writes first)? */
+static int has_spec(const char *dir)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/spec.ini", dir);
+
+	return n > 0 && (size_t)n < sizeof(path) && is_file(path);
+}
+
+int reportdata_resolve_dir(const char *arg, char *out, size_t len)
+{
+	struct stat st;
+	int e, n;
+
+	if (stat(arg, &st) < 0) {
+		e = errno;
+		if (e == ENOENT)
+			return log_err(-e, "%s: no such directory", arg);
+		return log_err(-e, "%s: %s", arg, strerror(e));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return log_err(-ENOTDIR, "%s: not a directory", arg);
+	if (has_spec(arg)) {
+		n = snprintf(out, len, "%s", arg);
+	} else {
+		n = snprintf(out, len, "%s/latest", arg);
+		if (n > 0 && (size_t)n < len && !has_spec(out))
+			return log_err(-EINVAL, "%s: not a results directory: no spec.ini (and no "
+				       "latest run in it)", arg);
+		if (n > 0 && (size_t)n < len)
+			log_info("%s: using its latest run, %s", arg, out);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return log_err(-ENAMETOOLONG, "%s: %s", arg, strerror(ENAMETOOLONG));
+	return 0;
+}
+
 int reportdata_load(const char *dir, struct reportdata *r)
 {
 	struct stat st;

@@ -71,6 +71,17 @@ struct reportdata {
 };
 
 /*
+ * The results directory a command-line argument @arg names, into @out
+ * (@len bytes): @arg itself when it holds spec.ini, or its `latest` run when
+ * @arg is an experiment's directory (results/<name>). What `stealscope plot`
+ * and `stealscope report` accept, so both refuse the same things. Returns 0,
+ * or, logged: -ENOENT ("<arg>: no such directory"), -ENOTDIR ("<arg>: not a
+ * directory"), -EINVAL ("<arg>: not a results directory: no spec.ini (and no
+ * latest run in it)"), -ENAMETOOLONG; each is a usage error to the commands.
+ */
+int reportdata_resolve_dir(const char *arg, char *out, size_t len);
+
+/*
  * Read everything the report shows from the results directory @dir (kept
  * as a pointer: it must outlive @r). Missing pieces are logged as warnings
  * and left empty. Returns 0; -errno (logged) when @dir is not a readable

@@ -103,11 +103,10 @@ void rundata_sampler_close(struct run_sampler *sm)
 	for (i = 0; i < sm->nvcpus; i++)
 		if (sm->sched_fd[i] >= 0)
 			close(sm->sched_fd[i]);
-	if (sm->stat_fd >= 0)
-		close(sm->stat_fd);
+	procstat_close(&sm->stat);
 	free(sm->scratch);
 	memset(sm, 0, sizeof(*sm));
-	sm->stat_fd = -1;
+	sm->stat.fd = -1;
 }
 
 int rundata_sampler_open(struct run_sampler *sm, const pid_t *tids, int nvcpus)
@@ -115,7 +114,7 @@ int rundata_sampler_open(struct run_sampler *sm, const pid_t *tids, int nvcpus)
 	int i, rc;
 
 	memset(sm, 0, sizeof(*sm));
-	sm->stat_fd = -1;
+	sm->stat.fd = -1;
 	for (i = 0; i < SPEC_MAX_VCPUS; i++)
 		sm->sched_fd[i] = -1;
 	sm->nvcpus = nvcpus;
@@ -124,13 +123,11 @@ int rundata_sampler_open(struct run_sampler *sm, const pid_t *tids, int nvcpus)
 		rc = log_err(-ENOMEM, "/proc/stat sample buffer");
 		goto fail;
 	}
-	sm->stat_fd = procstat_open(NULL);
-	if (sm->stat_fd < 0) {
-		rc = sm->stat_fd;
+	rc = procstat_open(NULL, &sm->stat);
+	if (rc)
 		goto fail;
-	}
 	/* one read now sizes the reader's buffer: later reads allocate nothing */
-	rc = procstat_read_fd(sm->stat_fd, sm->scratch);
+	rc = procstat_read_file(&sm->stat, sm->scratch);
 	if (rc)
 		goto fail;
 	for (i = 0; i < nvcpus; i++) {
@@ -162,7 +159,7 @@ int rundata_sample(struct run_sampler *sm, struct run_samples *s, int64_t seq, i
 		s->sched_ok[k * (size_t)s->nvcpus + (size_t)i] = (unsigned char)ok;
 		s->read_errors += !ok;
 	}
-	stat_ok = procstat_read_fd(sm->stat_fd, sm->scratch) == 0;
+	stat_ok = procstat_read_file(&sm->stat, sm->scratch) == 0;
 	s->read_errors += !stat_ok;
 	for (i = 0; i < s->ncpus; i++) {
 		size_t e = k * (size_t)s->ncpus + (size_t)i;

@@ -90,7 +90,7 @@ void rundata_rep_free(struct run_rep *rep);
 
 /* Open files: the vCPU threads' schedstat and /proc/stat. */
 struct run_sampler {
-	int stat_fd;
+	struct procstat_file stat;     /* /proc/stat */
 	int nvcpus;
 	int sched_fd[SPEC_MAX_VCPUS];
 	struct procstat_sample *scratch;

@@ -400,9 +400,23 @@ static int check_backend(const struct run_ctx *c)
 	return 0;
 }
 
+/*
+ * The CPUs of one setting of the spec, named where it was written, as every
+ * parse error is: "spec.ini:10: [vm] pin: CPU 1000 is not online (online: 0-1)".
+ */
+static int check_cpus_of(const char *spec_path, const struct spec_origin *o, const cpu_set_t *set)
+{
+	char what[PATH_MAX + sizeof(o->key) + 32];
+
+	if (o->line)
+		snprintf(what, sizeof(what), "%s:%d: %s", spec_path, o->line, o->key);
+	else
+		snprintf(what, sizeof(what), "%s: %s", spec_path, o->key);
+	return cpulist_check_online(what, set, NULL);
+}
+
 static int check_cpus(const struct run_ctx *c)
 {
-	char what[PATH_MAX + SPEC_NAME_MAX + 32];
 	cpu_set_t set;
 	size_t i;
 	int k, rc;
@@ -414,13 +428,12 @@ static int check_cpus(const struct run_ctx *c)
 		for (k = 0; k < s->vcpus; k++)
 			if (s->pins[k] != SPEC_PIN_ANY)
 				CPU_SET(s->pins[k], &set);
-		for (k = 0; k < s->n_contention; k++)
+		rc = check_cpus_of(c->spec_path, &s->pin_origin, &set);
+		for (k = 0; !rc && k < s->n_contention; k++) {
+			CPU_ZERO(&set);
 			CPU_SET(s->contention[k].cpu, &set);
-		if (c->set.n_policies)
-			snprintf(what, sizeof(what), "%s: [policy %s]", c->spec_path, c->pol[i].name);
-		else
-			snprintf(what, sizeof(what), "%s", c->spec_path);
-		rc = cpulist_check_online(what, &set, NULL);
+			rc = check_cpus_of(c->spec_path, &s->contention[k].cpu_origin, &set);
+		}
 		if (rc == -EINVAL || rc == -ERANGE)
 			return EXIT_USAGE;
 		if (rc)

@@ -154,6 +154,20 @@ static const char *spec_what(const struct spec_ctx *c, const struct spec_raw *r,
 	return buf;
 }
 
+/* Record where @r was written ("[vm] pin" on its line), or @def_key with line 0. */
+static void spec_origin_set(const struct spec_raw *r, const char *def_key, struct spec_origin *o)
+{
+	size_t n;
+
+	o->line = r->e ? r->e->line : 0;
+	if (!r->e) {
+		snprintf(o->key, sizeof(o->key), "%s", def_key);
+		return;
+	}
+	n = strlen(spec_label(r->sec, o->key, sizeof(o->key)));
+	snprintf(o->key + n, sizeof(o->key) - n, " %s", r->e->key);
+}
+
 /* "a, b, c" from a table of names, for "(use ...)" hints. */
 static const char *spec_join(const char *const *names, size_t n, char *buf, size_t len)
 {
@@ -192,13 +206,11 @@ static int spec_get_dur(const struct spec_ctx *c, const struct spec_raw *r, int6
 				 max_ns, out_ns);
 }
 
-/* A percentage above 0; @none_ok also accepts "none", read as 0. */
+/* A percentage in (0, 100]; @none_ok also accepts "none", read as 0. */
 static int spec_get_pct(const struct spec_ctx *c, const struct spec_raw *r, double def_pct,
 			int none_ok, double *out_pct)
 {
 	char what[SPEC_WHAT_LEN];
-	double v;
-	int rc;
 
 	if (!r->e) {
 		*out_pct = def_pct;
@@ -209,14 +221,8 @@ static int spec_get_pct(const struct spec_ctx *c, const struct spec_raw *r, doub
 		*out_pct = 0;
 		return 0;
 	}
-	rc = parse_pct(what, r->e->value, &v);
-	if (rc)
-		return rc;
-	if (v <= 0)
-		return log_err(-ERANGE, "%s: '%s' must be above 0%s", what, r->e->value,
-			       none_ok ? " (or 'none' for no limit)" : "");
-	*out_pct = v;
-	return 0;
+	return parse_pct_positive(what, r->e->value, none_ok ? " (or 'none' for no limit)" : NULL,
+				  out_pct);
 }
 
 static int spec_get_enum(const struct spec_ctx *c, const struct spec_raw *r,
@@ -403,6 +409,7 @@ static int spec_build_contention(const struct spec_ctx *c, const struct spec_raw
 		if (rc)
 			return rc;
 	}
+	spec_origin_set(&k[CKEY_CPU], "cpu", &out->cpu_origin);
 	/* A start of 0 (the default) is always inside the 100ms minimum run. */
 	if (out->start_ns >= s->duration_ns)
 		return log_err(-EINVAL, "%s: %s is not before the end of the run (duration %s)%s",
@@ -432,6 +439,7 @@ int spec_build(const struct spec_ctx *c, const struct spec_raws *raw, struct spe
 		rc = spec_get_pins(c, &raw->key[KEY_VM_PIN], s->vcpus, s->pins);
 	if (rc)
 		return rc;
+	spec_origin_set(&raw->key[KEY_VM_PIN], "[vm] pin", &s->pin_origin);
 	/* Only a given interval can exceed the 100ms minimum duration. */
 	if (s->sample_interval_ns > s->duration_ns)
 		return log_err(-EINVAL, "%s: %s is longer than the run (duration %s)%s",

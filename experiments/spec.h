@@ -36,11 +36,22 @@ enum spec_workload { SPEC_WORKLOAD_SCHED, SPEC_WORKLOAD_INF_LOOP, SPEC_WORKLOAD_
 /* Host features a run may need (bits of spec_policy.requires, spec.requires). */
 #define SPEC_REQ_CGROUP_CPU_MAX 0x1u   /* cgroup v2 cpu.max for the vCPU threads */
 
+/*
+ * Where a value was written, for the checks the runner makes later against
+ * the machine (a CPU that is not online): "spec.ini:10: [vm] pin: ...".
+ */
+struct spec_origin {
+	int line;                      /* its line in the file; 0: not written, a default */
+	char key[SPEC_NAME_MAX + 32];  /* "[vm] pin", "[policy fast] vm.pin",
+					  "[contention hog] cpu" */
+};
+
 /* One host busy loop ("inf-loop") pinned to a CPU for a window of the run. */
 struct spec_contention {
 	char name[SPEC_NAME_MAX];      /* "hog" for [contention hog], "" for [contention] */
 	int line;                      /* line of its section header */
 	int cpu;                       /* host CPU it is pinned to */
+	struct spec_origin cpu_origin; /* where cpu was set (a policy may override it) */
 	int64_t start_ns;              /* from the run's start; always < spec.duration_ns */
 	int64_t end_ns;                /* start + duration, clamped to spec.duration_ns */
 	int until_end;                 /* 1 when no duration was given */
@@ -61,6 +72,7 @@ struct spec {
 	/* [vm] */
 	int vcpus;
 	int pins[SPEC_MAX_VCPUS];      /* host CPU of vCPU i, or SPEC_PIN_ANY; [vcpus..) unused */
+	struct spec_origin pin_origin; /* where pin was set ("[vm] pin", line 0: the default) */
 	int64_t slice_ns;              /* guest scheduler tick */
 	double quota_pct;              /* cpu.max limit in % of one CPU; 0 = no limit */
 	enum spec_workload workload;

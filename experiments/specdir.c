@@ -77,6 +77,10 @@ int specdir_find(const char *arg, char *out, size_t len)
 
 			return log_err(-e, "experiment file %s: %s", arg, strerror(e));
 		}
+		/* Reading a directory would fail later with a puzzling EIO or EISDIR. */
+		if (S_ISDIR(st.st_mode))
+			return log_err(-EISDIR, "experiment file %s: %s (give a spec's .ini file "
+				       "or name)", arg, strerror(EISDIR));
 		if ((size_t)snprintf(out, len, "%s", arg) >= len)
 			return log_err(-ENAMETOOLONG, "%s: %s", arg, strerror(ENAMETOOLONG));
 		return 0;

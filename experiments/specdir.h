@@ -31,7 +31,9 @@ int specdir_is_path(const char *arg);
 /*
  * The spec file for @arg (a name or a path) into @out. Returns 0, or
  * -ENOENT (logged: "unknown experiment 'NAME' (looked in DIR, DIR, ...;
- * `stealscope list` shows them)" or "PATH: No such file"), -ENAMETOOLONG.
+ * `stealscope list` shows them)" or "experiment file PATH: No such file or
+ * directory"), -EISDIR ("experiment file PATH: Is a directory"),
+ * -ENAMETOOLONG.
  */
 int specdir_find(const char *arg, char *out, size_t len);
 

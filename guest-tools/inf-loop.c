@@ -126,10 +126,8 @@ static int parse_args(int argc, char **argv, struct inf_cfg *cfg)
 				return cli_usage_hint();
 			break;
 		case 'D':
-			if (parse_pct("--duty", optarg, &cfg->duty_pct))
+			if (parse_pct_positive("--duty", optarg, NULL, &cfg->duty_pct))
 				return cli_usage_hint();
-			if (!(cfg->duty_pct > 0.0))
-				return cli_usage_error("--duty: '%s' must be above 0%%", optarg);
 			break;
 		case OPT_PERIOD:
 			if (parse_duration_ns("--period", optarg, 100 * NS_PER_US, 60 * NS_PER_SEC,

@@ -9,6 +9,7 @@
 #include "common/affinity.h"
 #include "common/cli.h"
 #include "common/csvio.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/timeutil.h"
@@ -241,7 +242,7 @@ static void child_main(const struct sched_cfg *cfg, const struct calib *cal,
 		if (cli_stop_requested())
 			break;
 		acc = workunit_spin(loops, acc);
-		row[u] = mono_ns();
+		__atomic_store_n(&row[u], mono_ns(), __ATOMIC_RELAXED);
 	}
 	sink = acc;
 	(void)sink;
@@ -404,6 +405,9 @@ int main(int argc, char **argv)
 		return rc;
 	if (cfg.verbose)
 		log_set_level(LOG_LVL_DEBUG);
+	/* Before calibration and the load: a bad --out would waste the whole run. */
+	if (strcmp(cfg.out, "-") && fileio_check_output(cfg.out, FILEIO_OUT_FILE))
+		return EXIT_FAIL;
 	if (cli_install_stop_handlers())
 		return EXIT_FAIL;
 	progress = cli_progress_wanted();

@@ -24,12 +24,10 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum cs_format { CS_CSV, CS_TABLE };
 
@@ -63,7 +61,7 @@ struct cs_out {
 };
 
 struct cs_ctx {
-	int fd;                        /* <root>/proc/stat */
+	struct procstat_file stat;     /* <root>/proc/stat */
 	struct procstat_sample *scratch;
 	int nsel;
 	int *sel;                      /* CPU numbers; PROCSTAT_CPU_ALL first when wanted */
@@ -177,35 +175,9 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 
 /* ---- output ----------------------------------------------------------- */
 
-/* Open the table file @path atomically: resdir's afile wants a dir and a name. */
-static int table_file_open(struct cs_out *o, const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-	size_t dlen = slash ? (size_t)(slash - path) : 0;
-
-	if (!*name)
-		return log_err(-EINVAL, "--out %s: names a directory, not a file", path);
-	if (dlen >= sizeof(dir))
-		return log_err(-ENAMETOOLONG, "--out: path too long: %s", path);
-	if (!slash) {
-		strcpy(dir, ".");
-	} else if (dlen == 0) {
-		strcpy(dir, "/");
-	} else {
-		memcpy(dir, path, dlen);
-		dir[dlen] = '\0';
-	}
-	o->af = afile_open(dir, name);
-	if (!o->af)
-		return -errno;
-	o->fp = afile_fp(o->af);
-	return 0;
-}
-
 static int out_open(struct cs_out *o, enum cs_format format, const char *path)
 {
-	int i, rc;
+	int i;
 
 	memset(o, 0, sizeof(*o));
 	o->format = format;
@@ -217,9 +189,10 @@ static int out_open(struct cs_out *o, enum cs_format format, const char *path)
 	if (!strcmp(path, "-")) {
 		o->fp = stdout;
 	} else {
-		rc = table_file_open(o, path);
-		if (rc)
-			return rc;
+		o->af = afile_open_path(path);
+		if (!o->af)
+			return -errno;
+		o->fp = afile_fp(o->af);
 	}
 	fprintf(o->fp, "%9s %5s", "Time(s)", "CPU");
 	for (i = 0; i < CP_NFIELDS; i++)
@@ -306,7 +279,7 @@ static int cs_read(void *arg, void *slot)
 	struct cs_entry *e = slot;
 	int i, rc;
 
-	rc = procstat_read_fd(ctx->fd, ctx->scratch);
+	rc = procstat_read_file(&ctx->stat, ctx->scratch);
 	if (rc)
 		return rc;
 	for (i = 0; i < ctx->nsel; i++) {
@@ -400,11 +373,10 @@ int main(int argc, char **argv)
 		log_err(-ENOMEM, "sample buffer");
 		return EXIT_FAIL;
 	}
-	ctx.fd = procstat_open(cfg.loop.root);
-	if (ctx.fd < 0)
+	if (procstat_open(cfg.loop.root, &ctx.stat))
 		goto out_scratch;
 	/* A first read learns the CPUs and sizes the reader's buffer. */
-	if (procstat_read_fd(ctx.fd, ctx.scratch))
+	if (procstat_read_file(&ctx.stat, ctx.scratch))
 		goto out_fd;
 	if (select_cpus(&ctx, &cfg))
 		goto out_sel;
@@ -422,7 +394,7 @@ out_sel:
 	free(ctx.warned);
 	free(ctx.sel);
 out_fd:
-	close(ctx.fd);
+	procstat_close(&ctx.stat);
 out_scratch:
 	free(ctx.scratch);
 	return status;

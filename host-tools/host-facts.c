@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,6 +45,16 @@ static void usage(void)
 	       "\n"
 	       "Short options mean the same in every stealscope measurement tool\n"
 	       "(-r is --root in the samplers too).\n");
+}
+
+/* 1 when <@root>/@sub is a directory. */
+static int has_dir(const char *root, const char *sub)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	int n = snprintf(path, sizeof(path), "%s/%s", root, sub);
+
+	return n > 0 && (size_t)n < sizeof(path) && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
 /* Returns -1 to go on, or the exit code. */
@@ -92,6 +103,9 @@ static int parse_args(int argc, char **argv, struct hf_config *cfg)
 			return cli_usage_error("--root %s: %s", cfg->root, strerror(errno));
 		if (!S_ISDIR(sb.st_mode))
 			return cli_usage_error("--root %s: not a directory", cfg->root);
+		/* Else every fact would read "unknown", which looks like an answer. */
+		if (!has_dir(cfg->root, "proc") && !has_dir(cfg->root, "sys"))
+			return cli_usage_error("--root %s: no proc/ or sys/ under it", cfg->root);
 	}
 	return -1;
 }

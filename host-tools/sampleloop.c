@@ -5,6 +5,7 @@
 #include "host-tools/sampleloop.h"
 
 #include "common/cli.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/timeutil.h"
@@ -95,6 +96,9 @@ int sampleloop_opts_finish(struct sampleloop_opts *o)
 		if (!S_ISDIR(sb.st_mode))
 			return cli_usage_error("--root %s: not a directory", o->root);
 	}
+	/* Now, not after the run: a bad --out would throw every sample away. */
+	if (strcmp(o->out, "-") && fileio_check_output(o->out, FILEIO_OUT_FILE))
+		return EXIT_FAIL;
 	return 0;
 }
 

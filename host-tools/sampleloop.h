@@ -68,8 +68,10 @@ int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg);
 
 /*
  * After getopt: refuse --count with --duration and a duration shorter than
- * the interval, check that --root is a directory, set nintervals. Returns 0
- * or EXIT_USAGE (printed).
+ * the interval, check that --root is a directory, set nintervals, and check
+ * that --out can be written (fileio_check_output()) before anything is
+ * sampled. Returns 0, EXIT_USAGE (printed), or EXIT_FAIL when --out cannot
+ * be written (logged).
  */
 int sampleloop_opts_finish(struct sampleloop_opts *o);
 

@@ -1,12 +1,16 @@
 /*
  * vcpu-sampler: per-thread scheduler statistics (run time, run delay,
- * timeslices) of chosen threads at a fixed interval, as CSV.
+ * timeslices) of chosen threads at a fixed interval, as CSV; or, with
+ * --domain, the per-vCPU statistics libvirt keeps for a domain (vcpu.N.time,
+ * .delay, .wait), in the columns of kvm-mini's vcpu.csv.
  *
  * Run delay of a vCPU thread is what KVM hands the guest as steal time, so
  * this is the host-side ground truth. The loop (host-tools/sampleloop.c)
- * only preads the already open schedstat files; deriving and writing happen
- * outside the timing-critical part. It never signals or otherwise touches
- * the threads it watches.
+ * only preads the already open schedstat files, or makes one statistics
+ * call through struct virt_ops (host-tools/virt.h; this file never includes
+ * libvirt); deriving and writing happen outside the timing-critical part.
+ * It never signals or otherwise touches the threads or domains it watches:
+ * its libvirt connection is read-only.
  */
 #include "common/cli.h"
 #include "common/csvio.h"
@@ -14,21 +18,32 @@
 #include "common/parse.h"
 #include "common/schedstat.h"
 #include "host-tools/sampleloop.h"
+#include "host-tools/virt.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Long-only options (their letters mean other things in other tools). */
+enum {
+	VS_OPT_CONNECT = SAMPLELOOP_OPT_T0 + 1,
+	VS_OPT_DOMAIN,
+};
 
 struct vs_config {
 	struct sampleloop_opts loop;
 	pid_t pid;                     /* --pid, 0 when not given */
 	pid_t *tids;                   /* --tid list, deduplicated */
 	size_t ntids;
+	const char *uri;               /* --connect, NULL when not given */
+	const char *domain;            /* --domain: the libvirt mode; NULL otherwise */
 };
 
 struct vs_thread {
@@ -55,12 +70,17 @@ struct vs_ctx {
 static void usage(void)
 {
 	printf("Usage: vcpu-sampler --tid TID[,TID...] | --pid PID [OPTION]...\n"
+	       "       vcpu-sampler --domain NAME [--connect URI] [OPTION]...\n"
 	       "Sample the scheduler statistics of threads (e.g. a VM's vCPU threads)\n"
-	       "from /proc/<pid>/task/<tid>/schedstat at a fixed interval. The run\n"
-	       "delay of a vCPU thread is the steal time its guest is charged.\n"
+	       "from /proc/<pid>/task/<tid>/schedstat at a fixed interval, or those\n"
+	       "libvirt keeps for each vCPU of a domain. The run delay of a vCPU thread\n"
+	       "is the steal time its guest is charged.\n"
 	       "\n"
 	       "  -t, --tid LIST       these threads (comma-separated, repeatable)\n"
 	       "  -p, --pid PID        every thread of process PID, as listed at start\n"
+	       "      --domain NAME    the vCPUs of libvirt domain NAME (running)\n"
+	       "      --connect URI    libvirt URI for --domain (default %s; remote\n"
+	       "                       URIs such as qemu+ssh://host/system work too)\n"
 	       SAMPLELOOP_HELP
 	       "  -h, --help           show this help and exit\n"
 	       "  -V, --version        show the version and exit\n"
@@ -73,7 +93,21 @@ static void usage(void)
 	       "--t0 when given. A thread that exits is reported once and its rows end;\n"
 	       "when every thread has exited the run ends. SIGINT/SIGTERM end the run;\n"
 	       "what was measured is written, exit 0.\n"
-	       "Short options mean the same in every stealscope measurement tool.\n");
+	       "\n"
+	       "With --domain, the columns are those of kvm-mini's vcpu.csv, one row\n"
+	       "per vCPU per sample, the first sample included: t_ns,vcpu,pcpu,\n"
+	       "guest_steal_ns,host_run_ns,host_delay_ns,tick_user,tick_system,\n"
+	       "tick_idle,tick_steal, then host_wait_ns and delay_pct. host_run_ns,\n"
+	       "host_delay_ns and host_wait_ns are libvirt's vcpu.N.time, .delay and\n"
+	       ".wait (cumulative ns); pcpu the host CPU the vCPU last ran on; the\n"
+	       "guest and tick columns stay empty (libvirt cannot see inside the\n"
+	       "guest); delay_pct is over the interval ending at t_ns (empty in the\n"
+	       "first row). t_ns is the middle of libvirt's statistics call. A field\n"
+	       "the driver does not report is named once on stderr and its cells are\n"
+	       "empty. A domain that goes away ends the run (exit 0). --root does not\n"
+	       "apply. Exit 4 when no libvirt daemon answers at URI.\n"
+	       "Short options mean the same in every stealscope measurement tool.\n",
+	       VIRT_DEFAULT_URI);
 }
 
 static int add_tid(struct vs_config *cfg, pid_t tid)
@@ -124,6 +158,8 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
 		SAMPLELOOP_LONGOPTS,
 		{ "tid", required_argument, NULL, 't' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "connect", required_argument, NULL, VS_OPT_CONNECT },
+		{ "domain", required_argument, NULL, VS_OPT_DOMAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -151,6 +187,16 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
 				return cli_usage_hint();
 			cfg->pid = (pid_t)v;
 			break;
+		case VS_OPT_CONNECT:
+			if (!optarg[0])
+				return cli_usage_error("--connect: empty URI");
+			cfg->uri = optarg;
+			break;
+		case VS_OPT_DOMAIN:
+			if (!optarg[0])
+				return cli_usage_error("--domain: empty name");
+			cfg->domain = optarg;
+			break;
 		case 'h':
 			usage();
 			return EXIT_OK;
@@ -163,8 +209,15 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
 	}
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
-	if (!cfg->pid && !cfg->ntids)
-		return cli_usage_error("say which threads: --tid TID[,TID...] or --pid PID");
+	if (cfg->domain && (cfg->pid || cfg->ntids))
+		return cli_usage_error("--domain and --tid/--pid exclude each other");
+	if (cfg->uri && !cfg->domain)
+		return cli_usage_error("--connect needs --domain NAME");
+	if (cfg->domain && cfg->loop.root[0])
+		return cli_usage_error("--root reads /proc, libvirt does not: not with --domain");
+	if (!cfg->domain && !cfg->pid && !cfg->ntids)
+		return cli_usage_error("say which threads: --tid TID[,TID...] or --pid PID "
+				       "(or which domain: --domain NAME)");
 	if (cfg->pid && cfg->ntids)
 		return cli_usage_error("--tid and --pid exclude each other");
 	rc = sampleloop_opts_finish(&cfg->loop);
@@ -389,7 +442,8 @@ static int vs_flush(void *arg)
 	return csvw_flush(ctx->csv);
 }
 
-int main(int argc, char **argv)
+/* The --tid/--pid mode. Returns the exit code. */
+static int run_threads(struct vs_config *cfg)
 {
 	static const char *const cols[] = {
 		"seq", "t_ns", "tid", "run_ns", "delay_ns", "slices", "run_pct", "delay_pct",
@@ -398,28 +452,22 @@ int main(int argc, char **argv)
 		.read = vs_read, .emit = vs_emit, .flush = vs_flush,
 	};
 	struct sampleloop_stats st;
-	struct vs_config cfg;
 	struct vs_ctx ctx;
 	size_t i;
 	int rc, status;
 
-	log_init(argv[0]);
-	memset(&cfg, 0, sizeof(cfg));
 	memset(&ctx, 0, sizeof(ctx));
-	status = parse_args(argc, argv, &cfg);
-	if (status >= 0)
-		goto out;
-	status = open_threads(&ctx, &cfg);
+	status = open_threads(&ctx, cfg);
 	if (status != EXIT_OK)
 		goto out;
 	status = EXIT_FAIL;
 	if (cli_install_stop_handlers())
 		goto out;
-	ctx.csv = csvw_open(cfg.loop.out, cols, sizeof(cols) / sizeof(cols[0]));
+	ctx.csv = csvw_open(cfg->loop.out, cols, sizeof(cols) / sizeof(cols[0]));
 	if (!ctx.csv)
 		goto out;
 
-	rc = sampleloop_run(&cfg.loop, ctx.n * sizeof(struct vs_entry), &ops, &ctx, &st);
+	rc = sampleloop_run(&cfg->loop, ctx.n * sizeof(struct vs_entry), &ops, &ctx, &st);
 	sampleloop_report(&st);
 	if (st.source_ended)
 		log_warn("every sampled thread has exited; stopped after %lld samples",
@@ -431,6 +479,270 @@ out:
 		if (ctx.th[i].fd >= 0)
 			close(ctx.th[i].fd);
 	free(ctx.th);
+	return status;
+}
+
+/* ---- the libvirt mode (--domain) ------------------------------------------ */
+
+/*
+ * One sample of the domain in a sampleloop slot. sampleloop copies slots
+ * (the newest is kept across batches), so a slot holds no pointers: the
+ * vCPU entries follow the header inside it.
+ */
+struct vd_slot {
+	int64_t t_ns;                  /* CLOCK_MONOTONIC, middle of the statistics call */
+	size_t nvcpus;                 /* entries filled */
+	unsigned missing;              /* VIRTSTATS_F_* the driver did not report */
+	struct virtstats_vcpu vcpu[];  /* vd_ctx.cap entries */
+};
+
+struct vd_ctx {
+	const struct virt_ops *ops;
+	struct virt_conn *conn;
+	struct virt_domain *dom;
+	const char *name;
+	size_t cap;                    /* vCPU entries in each slot */
+	size_t nvcpus;                 /* the domain's vCPUs at start: always a row each */
+	struct csvw *csv;
+	int64_t t0_ns;                 /* CLOCK_MONOTONIC origin of t_ns */
+	int has_t0;                    /* --t0 given, or set from the first sample */
+	int first_done;                /* the first sample has its rows */
+	unsigned said_missing;         /* fields already named on stderr */
+	int read_rc;                   /* -errno of the read that ended the run, or 0 */
+	char read_err[512];            /* its message, said after the run */
+};
+
+/*
+ * Timing-critical: one statistics call (a libvirt round trip, which
+ * allocates inside libvirt; we do not). Errors are kept quiet here and said
+ * after the run, as in vs_read().
+ */
+static int vd_read(void *arg, void *slot)
+{
+	struct vd_ctx *ctx = arg;
+	struct vd_slot *s = slot;
+	struct virtstats_dom d;
+	int rc;
+
+	virtstats_dom_init(&d, s->vcpu, ctx->cap);
+	log_set_quiet(1);
+	rc = ctx->ops->get_vcpu_stats(ctx->dom, ctx->nvcpus, &d);
+	log_set_quiet(0);
+	if (rc) {
+		ctx->read_rc = rc;
+		snprintf(ctx->read_err, sizeof(ctx->read_err), "%s", log_last_error());
+		/* A transient domain that was destroyed has no statistics record. */
+		return rc == -ENOENT ? SAMPLELOOP_END : rc;
+	}
+	s->t_ns = d.t_ns;
+	s->nvcpus = d.nvcpus;
+	s->missing = d.missing;
+	return 0;
+}
+
+/* Name each statistics field the driver left out, once per run. */
+static void vd_say_missing(struct vd_ctx *ctx, unsigned missing)
+{
+	static const struct {
+		unsigned field;
+		const char *col;
+	} cols[] = {
+		{ VIRTSTATS_F_TIME, "host_run_ns" },
+		{ VIRTSTATS_F_DELAY, "host_delay_ns and delay_pct" },
+		{ VIRTSTATS_F_WAIT, "host_wait_ns" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		if (!(missing & cols[i].field) || (ctx->said_missing & cols[i].field))
+			continue;
+		ctx->said_missing |= cols[i].field;
+		log_warn("%s: domain %s: %s not reported by this driver; %s cells are empty",
+			 ctx->ops->uri(ctx->conn), ctx->name, virtstats_field_name(cols[i].field),
+			 cols[i].col);
+	}
+}
+
+/* A cumulative counter cell: empty when @v lacks @field. */
+static void vd_counter(struct csvw *w, const struct virtstats_vcpu *v, unsigned field,
+		       uint64_t ns)
+{
+	if (v->present & field)
+		csvw_u64(w, ns);
+	else
+		csvw_f(w, NAN, 0);
+}
+
+/*
+ * The rows of sample @b, one per vCPU; delay_pct over the interval from @a
+ * (NULL for the first sample: empty). csvw errors are sticky, so only the
+ * end of each row is checked.
+ */
+static int vd_rows(struct vd_ctx *ctx, struct vd_slot *a, struct vd_slot *b)
+{
+	struct virtstats_dom da, db;
+	struct virtstats_rates r;
+	size_t i;
+	int g, rc = 0;
+
+	vd_say_missing(ctx, b->missing);
+	if (!ctx->has_t0) {
+		ctx->t0_ns = b->t_ns;
+		ctx->has_t0 = 1;
+	}
+	memset(&db, 0, sizeof(db));
+	db.vcpu = b->vcpu;
+	db.nvcpus = b->nvcpus;
+	db.t_ns = b->t_ns;
+	if (a) {
+		memset(&da, 0, sizeof(da));
+		da.vcpu = a->vcpu;
+		da.nvcpus = a->nvcpus;
+		da.t_ns = a->t_ns;
+	}
+	for (i = 0; i < b->nvcpus && !rc; i++) {
+		const struct virtstats_vcpu *v = &b->vcpu[i];
+
+		/* Room for hotplug: a vCPU beyond the domain's count without fields is offline. */
+		if (!v->present && i >= ctx->nvcpus)
+			continue;
+		r.present = 0;
+		if (a)
+			virtstats_vcpu_rates(&da, &db, i, &r);
+		csvw_i64(ctx->csv, b->t_ns - ctx->t0_ns);
+		csvw_u64(ctx->csv, i);
+		if (v->pcpu >= 0)
+			csvw_i64(ctx->csv, v->pcpu);
+		else
+			csvw_f(ctx->csv, NAN, 0);
+		csvw_f(ctx->csv, NAN, 0);              /* guest_steal_ns: not seen from here */
+		vd_counter(ctx->csv, v, VIRTSTATS_F_TIME, v->time_ns);
+		vd_counter(ctx->csv, v, VIRTSTATS_F_DELAY, v->delay_ns);
+		for (g = 0; g < 4; g++)
+			csvw_f(ctx->csv, NAN, 0);      /* the guest's /proc/stat ticks */
+		vd_counter(ctx->csv, v, VIRTSTATS_F_WAIT, v->wait_ns);
+		csvw_f(ctx->csv, (r.present & VIRTSTATS_F_DELAY) ? r.delay_pct : NAN, 2);
+		rc = csvw_end_row(ctx->csv);
+	}
+	return rc;
+}
+
+static int vd_emit(void *arg, const struct sampleloop_rec *prev,
+		   const struct sampleloop_rec *cur)
+{
+	struct vd_ctx *ctx = arg;
+	int rc;
+
+	/* vcpu.csv starts with the first sample: its counters are the baseline. */
+	if (!ctx->first_done) {
+		ctx->first_done = 1;
+		rc = vd_rows(ctx, NULL, prev->data);
+		if (rc)
+			return rc;
+	}
+	return vd_rows(ctx, prev->data, cur->data);
+}
+
+static int vd_flush(void *arg)
+{
+	struct vd_ctx *ctx = arg;
+
+	return csvw_flush(ctx->csv);
+}
+
+/*
+ * Open the domain and size the slots. Returns EXIT_OK or the exit code
+ * (said): 4 without a daemon, 2 for a domain that does not exist, 1 when it
+ * does not run.
+ */
+static int vd_open(struct vd_ctx *ctx, const char *uri, const char *name)
+{
+	struct virt_dom_info info;
+	int rc;
+
+	if (ctx->ops->connect(uri, VIRT_CONNECT_RO, &ctx->conn)) {
+		log_info("is the libvirt daemon running for %s? Start it (on that host) with "
+			 "scripts/libvirtd.sh start, or: virtlogd -d && libvirtd -d", uri);
+		return EXIT_UNSUPPORTED;
+	}
+	rc = ctx->ops->lookup_domain(ctx->conn, name, &ctx->dom);
+	if (rc == -ENOENT)
+		return cli_usage_hint();
+	if (rc || ctx->ops->domain_info(ctx->dom, &info))
+		return EXIT_FAIL;
+	if (info.id < 0)
+		return log_err(EXIT_FAIL, "%s: domain %s is not running (%s): its vCPUs have no "
+			       "statistics", uri, name, virt_dom_state_name(info.state));
+	ctx->nvcpus = info.nvcpus;
+	ctx->cap = info.max_vcpus > info.nvcpus ? info.max_vcpus : info.nvcpus;
+	if (ctx->cap == 0)
+		ctx->cap = 1;
+	if (ctx->cap > VIRTSTATS_MAX_VCPUS)
+		return log_err(EXIT_FAIL, "%s: domain %s: %zu vCPUs, more than %d", uri, name,
+			       ctx->cap, VIRTSTATS_MAX_VCPUS);
+	return EXIT_OK;
+}
+
+/* The --domain mode. Returns the exit code. */
+static int run_domain(const struct vs_config *cfg)
+{
+	static const char *const cols[] = {
+		"t_ns", "vcpu", "pcpu", "guest_steal_ns", "host_run_ns", "host_delay_ns",
+		"tick_user", "tick_system", "tick_idle", "tick_steal", "host_wait_ns", "delay_pct",
+	};
+	static const struct sampleloop_ops ops = {
+		.read = vd_read, .emit = vd_emit, .flush = vd_flush,
+	};
+	const char *uri = cfg->uri ? cfg->uri : VIRT_DEFAULT_URI;
+	struct sampleloop_stats st;
+	struct vd_ctx ctx;
+	size_t slot_bytes, align = alignof(struct vd_slot);
+	int rc, status;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.ops = virt_libvirt_ops();
+	ctx.name = cfg->domain;
+	ctx.t0_ns = cfg->loop.t0_ns;
+	ctx.has_t0 = cfg->loop.has_t0;
+	status = vd_open(&ctx, uri, cfg->domain);
+	if (status != EXIT_OK)
+		goto out;
+	status = EXIT_FAIL;
+	/* Only now: until here SIGINT ends a connection attempt that hangs. */
+	if (cli_install_stop_handlers())
+		goto out;
+	ctx.csv = csvw_open(cfg->loop.out, cols, sizeof(cols) / sizeof(cols[0]));
+	if (!ctx.csv)
+		goto out;
+
+	/* Slots sit back to back in one buffer: keep each one aligned. */
+	slot_bytes = sizeof(struct vd_slot) + ctx.cap * sizeof(struct virtstats_vcpu);
+	slot_bytes = (slot_bytes + align - 1) / align * align;
+	rc = sampleloop_run(&cfg->loop, slot_bytes, &ops, &ctx, &st);
+	sampleloop_report(&st);
+	if (ctx.read_rc == -ENOENT)
+		log_warn("domain %s is gone (%s); stopped after %lld samples", cfg->domain,
+			 ctx.read_err, (long long)st.samples);
+	else if (ctx.read_rc)
+		log_err(ctx.read_rc, "%s", ctx.read_err);
+	if (csvw_commit(ctx.csv) == 0 && rc == 0)
+		status = EXIT_OK;
+out:
+	ctx.ops->free_domain(ctx.dom);
+	ctx.ops->close(ctx.conn);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct vs_config cfg;
+	int status;
+
+	log_init(argv[0]);
+	memset(&cfg, 0, sizeof(cfg));
+	status = parse_args(argc, argv, &cfg);
+	if (status < 0)
+		status = cfg.domain ? run_domain(&cfg) : run_threads(&cfg);
 	free(cfg.tids);
 	return status;
 }

@@ -90,6 +90,9 @@ static int errno_of(int code)
 	case VIR_ERR_INVALID_ARG:
 	case VIR_ERR_OPERATION_INVALID:
 	case VIR_ERR_XML_ERROR:
+	case VIR_ERR_XML_DETAIL:       /* XML that does not parse */
+	case VIR_ERR_XML_INVALID_SCHEMA:
+	case VIR_ERR_NO_NAME:
 		return -EINVAL;
 	case VIR_ERR_NO_DOMAIN:
 		return -ENOENT;
@@ -179,22 +182,62 @@ static const char *lv_uri(const struct virt_conn *c)
 	return c->uri;
 }
 
+static void lv_free_domain(struct virt_domain *d)
+{
+	if (!d)
+		return;
+	if (d->dom)
+		virDomainFree(d->dom);
+	free(d->ctx);
+	free(d->name);
+	free(d);
+}
+
 static void lv_free_domains(struct virt_domain **doms, size_t n)
 {
 	size_t i;
 
 	if (!doms)
 		return;
-	for (i = 0; i < n; i++) {
-		if (!doms[i])
-			continue;
-		if (doms[i]->dom)
-			virDomainFree(doms[i]->dom);
-		free(doms[i]->ctx);
-		free(doms[i]->name);
-		free(doms[i]);
-	}
+	for (i = 0; i < n; i++)
+		lv_free_domain(doms[i]);
 	free(doms);
+}
+
+/*
+ * Our handle for libvirt's @dom, which it takes over (freed with it, also
+ * on error). Returns 0 and *@out, or -errno (logged).
+ */
+static int wrap_domain(struct virt_conn *c, virDomainPtr dom, struct virt_domain **out)
+{
+	struct virt_domain *d;
+	const char *name;
+	int err;
+
+	name = virDomainGetName(dom);
+	/* Log before freeing @dom: that resets libvirt's error, and @name is its. */
+	if (!name) {
+		err = fail(c, NULL, "virDomainGetName");
+		virDomainFree(dom);
+		return err;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		err = log_err(-ENOMEM, "%s: domain %s: out of memory", c->uri, name);
+		virDomainFree(dom);
+		return err;
+	}
+	d->dom = dom;
+	d->c = c;
+	d->name = strdup(name);
+	if (!d->name || asprintf(&d->ctx, "%s: domain %s", c->uri, name) < 0) {
+		d->ctx = NULL;                 /* asprintf leaves it undefined */
+		err = log_err(-ENOMEM, "%s: domain %s: out of memory", c->uri, name);
+		lv_free_domain(d);
+		return err;
+	}
+	*out = d;
+	return 0;
 }
 
 static int cmp_domain_name(const void *a, const void *b)
@@ -208,7 +251,6 @@ static int lv_list_domains(struct virt_conn *c, struct virt_domain ***out, size_
 {
 	virDomainPtr *raw = NULL;
 	struct virt_domain **doms = NULL;
-	const char *name;
 	int nraw, i, err;
 
 	nraw = virConnectListAllDomains(c->conn, &raw, 0);
@@ -223,22 +265,12 @@ static int lv_list_domains(struct virt_conn *c, struct virt_domain ***out, size_
 		}
 	}
 	for (i = 0; i < nraw; i++) {
-		name = virDomainGetName(raw[i]);
-		if (!name) {
-			err = fail(c, NULL, "virDomainGetName");
+		virDomainPtr dom = raw[i];
+
+		raw[i] = NULL;                 /* wrap_domain() owns it now, even on error */
+		err = wrap_domain(c, dom, &doms[i]);
+		if (err)
 			goto fail_doms;
-		}
-		doms[i] = calloc(1, sizeof(*doms[i]));
-		if (!doms[i] || !(doms[i]->name = strdup(name)) ||
-		    asprintf(&doms[i]->ctx, "%s: domain %s", c->uri, name) < 0) {
-			if (doms[i])
-				doms[i]->ctx = NULL;   /* asprintf leaves it undefined */
-			err = log_err(-ENOMEM, "%s: listing domains: out of memory", c->uri);
-			goto fail_doms;
-		}
-		doms[i]->dom = raw[i];
-		doms[i]->c = c;
-		raw[i] = NULL;                 /* owned by doms[i] now */
 	}
 	free(raw);
 	if (nraw > 1)
@@ -256,6 +288,40 @@ fail_raw:
 	}
 	free(raw);
 	return err;
+}
+
+static int lv_lookup_domain(struct virt_conn *c, const char *name, struct virt_domain **out)
+{
+	virDomainPtr dom;
+	char what[320];
+
+	dom = virDomainLookupByName(c->conn, name);
+	if (!dom) {
+		snprintf(what, sizeof(what), "virDomainLookupByName(%s)", name);
+		return fail(c, NULL, what);
+	}
+	return wrap_domain(c, dom, out);
+}
+
+static int lv_create_transient(struct virt_conn *c, const char *xml, unsigned flags,
+			       struct virt_domain **out)
+{
+	unsigned int lvflags = 0;
+	virDomainPtr dom;
+
+	if (flags & VIRT_CREATE_AUTODESTROY)
+		lvflags |= VIR_DOMAIN_START_AUTODESTROY;
+	dom = virDomainCreateXML(c->conn, xml, lvflags);
+	if (!dom)
+		return fail(c, NULL, "virDomainCreateXML");
+	return wrap_domain(c, dom, out);
+}
+
+static int lv_destroy(struct virt_domain *d)
+{
+	if (virDomainDestroy(d->dom) < 0)
+		return fail(d->c, d, "virDomainDestroy");
+	return 0;
 }
 
 static int lv_domain_info(struct virt_domain *d, struct virt_dom_info *out)
@@ -506,6 +572,10 @@ static const struct virt_ops libvirt_ops = {
 	.uri = lv_uri,
 	.list_domains = lv_list_domains,
 	.free_domains = lv_free_domains,
+	.lookup_domain = lv_lookup_domain,
+	.free_domain = lv_free_domain,
+	.create_transient = lv_create_transient,
+	.destroy = lv_destroy,
 	.domain_info = lv_domain_info,
 	.get_vcpu_pins = lv_get_vcpu_pins,
 	.get_emulator_pin = lv_get_emulator_pin,

@@ -44,6 +44,12 @@ enum {
 	VIRT_AFFECT_CONFIG = 1u << 1,  /* the persistent definition (next boot) */
 };
 
+/* create_transient() flags. */
+enum {
+	VIRT_CREATE_AUTODESTROY = 1u << 0, /* destroyed when this connection closes,
+					      also when the process dies */
+};
+
 /* Domain states: libvirt's virDomainState values. */
 enum {
 	VIRT_DOM_NOSTATE = 0,
@@ -87,6 +93,36 @@ struct virt_ops {
 	int (*list_domains)(struct virt_conn *c, struct virt_domain ***out, size_t *n);
 	/* Free the handles and the array from list_domains() (NULL is fine). */
 	void (*free_domains)(struct virt_domain **doms, size_t n);
+
+	/*
+	 * The domain named @name, running or not: 0 and *@out (free with
+	 * free_domain()), -ENOENT when there is no such domain, or -errno.
+	 * Logged either way.
+	 */
+	int (*lookup_domain)(struct virt_conn *c, const char *name, struct virt_domain **out);
+	/*
+	 * Free one handle from lookup_domain() or create_transient() (NULL is
+	 * fine). The domain itself is not touched.
+	 */
+	void (*free_domain)(struct virt_domain *d);
+
+	/*
+	 * Create and start a transient domain from the XML description @xml
+	 * (virDomainCreateXML: it exists only while it runs). @flags:
+	 * VIRT_CREATE_AUTODESTROY. Returns 0 and *@out once the domain runs
+	 * (free with free_domain()), or -errno: -EINVAL for XML the driver
+	 * rejects, -EPERM on a read-only connection, -ENOTSUP where the
+	 * driver cannot run it.
+	 */
+	int (*create_transient)(struct virt_conn *c, const char *xml, unsigned flags,
+				struct virt_domain **out);
+	/*
+	 * Stop @d at once (virDomainDestroy: the power is cut, the guest is
+	 * not asked). A transient domain then no longer exists. The handle
+	 * stays to be freed with free_domain(). Returns 0, -ENOENT when the
+	 * domain no longer exists, -EINVAL when it is not running, or -errno.
+	 */
+	int (*destroy)(struct virt_domain *d);
 
 	int (*domain_info)(struct virt_domain *d, struct virt_dom_info *out);
 

@@ -7,6 +7,7 @@
  * never interprets a plot's data.
  */
 #include "plots/gnuplot.h"
+#include "common/fileio.h"
 #include "common/log.h"
 
 #include <fcntl.h>
@@ -547,51 +548,31 @@ static int make_name(char *buf, size_t len, const char *base, const char *ext, i
 	return 0;
 }
 
-static int write_file_atomic(const char *path, const char *tmp, const char *text)
+static int write_file_atomic(const char *path, const char *text)
 {
-	FILE *f = fopen(tmp, "w");
-	int rc = 0;
+	struct afile *f = afile_open_path(path);
 
 	if (!f)
-		return log_err(-errno, "open %s: %s", tmp, strerror(errno));
-	if (fputs(text, f) == EOF)
-		rc = -errno;
-	if (fclose(f) != 0 && !rc)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return log_err(rc, "write %s: %s", tmp, strerror(-rc));
-	}
-	if (rename(tmp, path) != 0) {
-		rc = -errno;
-		unlink(tmp);
-		return log_err(rc, "rename %s to %s: %s", tmp, path, strerror(-rc));
-	}
-	return 0;
+		return -errno;
+	/* An error sets the stream's error flag; afile_commit() reports it. */
+	fputs(text, afile_fp(f));
+	return afile_commit(f);
 }
 
 /*
- * Fail early and by name when the output directory is missing or read-only;
- * gnuplot would report it too, but about a temporary file name.
+ * Fail early and by name when an output cannot be written (its directory
+ * missing or read-only, a directory in its place); gnuplot would report it
+ * too, but about a temporary file name and after the work.
  */
-static int check_out_dir(const char *out_base)
+static int check_outputs(const char *png, const char *svg, const char *gp)
 {
-	const char *slash = strrchr(out_base, '/');
-	char dir[PATH_MAX];
-	size_t n;
+	int rc = fileio_check_output(png, FILEIO_OUT_FILE);
 
-	if (!slash) {
-		strcpy(dir, ".");
-	} else {
-		n = slash == out_base ? 1 : (size_t)(slash - out_base);
-		if (n >= sizeof(dir))
-			return log_err(-ENAMETOOLONG, "output name %s too long", out_base);
-		memcpy(dir, out_base, n);
-		dir[n] = '\0';
-	}
-	if (access(dir, W_OK | X_OK) != 0)
-		return log_err(-errno, "output directory %s: %s", dir, strerror(errno));
-	return 0;
+	if (!rc)
+		rc = fileio_check_output(svg, FILEIO_OUT_FILE);
+	if (!rc && gp)
+		rc = fileio_check_output(gp, FILEIO_OUT_FILE);
+	return rc;
 }
 
 static int build_text(int (*build)(struct gnuplot_script *, const void *, const char *,
@@ -621,7 +602,7 @@ int gnuplot_render(const char *out_base, int save_script,
 		   const void *ctx)
 {
 	char png[PATH_MAX], svg[PATH_MAX], png_tmp[PATH_MAX], svg_tmp[PATH_MAX];
-	char gp[PATH_MAX], gp_tmp[PATH_MAX];
+	char gp[PATH_MAX];
 	char *text = NULL;
 	int rc;
 
@@ -632,8 +613,7 @@ int gnuplot_render(const char *out_base, int save_script,
 	    (rc = make_name(gp, sizeof(gp), out_base, "gp", 0)) ||
 	    (rc = make_name(png_tmp, sizeof(png_tmp), out_base, "png", 1)) ||
 	    (rc = make_name(svg_tmp, sizeof(svg_tmp), out_base, "svg", 1)) ||
-	    (rc = make_name(gp_tmp, sizeof(gp_tmp), out_base, "gp", 1)) ||
-	    (rc = check_out_dir(out_base)))
+	    (rc = check_outputs(png, svg, save_script ? gp : NULL)))
 		return rc;
 
 	rc = build_text(build, ctx, png_tmp, svg_tmp, &text);
@@ -644,18 +624,18 @@ int gnuplot_render(const char *out_base, int save_script,
 	if (rc)
 		goto out_unlink;
 	if (rename(png_tmp, png) != 0) {
-		rc = log_err(-errno, "rename %s to %s: %s", png_tmp, png, strerror(errno));
+		rc = log_err(-errno, "rename to %s: %s", png, strerror(errno));
 		goto out_unlink;
 	}
 	if (rename(svg_tmp, svg) != 0) {
-		rc = log_err(-errno, "rename %s to %s: %s", svg_tmp, svg, strerror(errno));
+		rc = log_err(-errno, "rename to %s: %s", svg, strerror(errno));
 		goto out_unlink;
 	}
 	if (save_script) {
 		rc = build_text(build, ctx, png, svg, &text);
 		if (rc)
 			return rc;
-		rc = write_file_atomic(gp, gp_tmp, text);
+		rc = write_file_atomic(gp, text);
 		free(text);
 	}
 	return rc;

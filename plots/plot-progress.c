@@ -134,6 +134,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		return cli_usage_error("--in is required");
 	if (!c->plot.out_base || !*c->plot.out_base)
 		return cli_usage_error("--out is required");
+	/* "DIR/" would write DIR/.png: a hidden file, surely not what was meant. */
+	if (c->plot.out_base[strlen(c->plot.out_base) - 1] == '/')
+		return cli_usage_error("--out %s: no file name after the last '/' (BASENAME is a "
+				       "path without extension, e.g. plots/progress)",
+				       c->plot.out_base);
 	return 0;
 }
 

@@ -7,6 +7,14 @@
 set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev libvirt-dev libcsv-dev libcmocka-dev gnuplot-nox"
+# The libvirt daemon with its QEMU driver and TCG QEMU (scripts/libvirtd.sh,
+# tests/integration/test_libvirt.c), virsh for its readiness check and
+# pgrep for its process checks, binutils for the test's multiboot guest.
+PACKAGES="$PACKAGES libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+PACKAGES="$PACKAGES qemu-system-x86 binutils procps"
+# make fuzz: clang with libFuzzer and the sanitizer runtimes (not pulled in by
+# clang without recommends), llvm-symbolizer for readable stack traces.
+PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm-14"
 
 missing=""
 for p in $PACKAGES; do

@@ -2,13 +2,43 @@
 # Run every test binary under DIR (unit first, then integration), print each
 # one's cmocka output, and close with one line "N passed, N failed, N skipped"
 # summed over all of them. Exit 1 if any test failed or a binary crashed.
+#
+# Under ThreadSanitizer (DIR is build/tsan/tests) every program, the tools
+# the tests start included, reads the explained suppressions of
+# scripts/tsan.supp (a report makes a program exit 66, failing its test).
+# A few binaries cannot run under TSan for a reason of its own; each is
+# skipped with that reason printed and is not counted. Nothing else is ever
+# skipped here.
 set -u
 dir=${1:?usage: run-tests.sh BUILD/tests}
 passed=0 failed=0 skipped=0 crashed=0
+
+# The reason to skip test binary $1 under TSan, or nothing.
+tsan_skip_reason() {
+	case "$1" in
+	test_vcpu_sampler)
+		# vcpu-sampler itself starts no thread: TSan has nothing to check there
+		echo "TSan's runtime adds threads of its own to every instrumented" \
+		     "process, and these tests count the threads of a forked child"
+		;;
+	esac
+}
+
+case "${dir%/}" in */tsan/tests|tsan/tests) tsan=1 ;; *) tsan=0 ;; esac
+if [ "$tsan" -eq 1 ]; then
+	TSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/tsan.supp ${TSAN_OPTIONS:-}"
+	export TSAN_OPTIONS
+fi
 for kind in unit integration; do
 	for t in "$dir/$kind"/test_*; do
 		[ -x "$t" ] || continue
 		case "$t" in *.o|*.d) continue ;; esac
+		why=
+		[ "$tsan" -eq 0 ] || why=$(tsan_skip_reason "${t##*/}")
+		if [ -n "$why" ]; then
+			echo "run-tests: skipping ${t##*/} under TSan: $why"
+			continue
+		fi
 		out=$("$t" 2>&1)
 		rc=$?
 		printf '%s\n' "$out"

@@ -7,7 +7,8 @@
  * refusals (unknown experiment, kvm-mini without /dev/kvm, a bad --repeat)
  * and an interrupt: SIGINT half a second in leaves whole files, INCOMPLETE
  * and no process behind. Every run has a timeout. The classic runs with
- * --backend auto, as `make run` does.
+ * --backend auto, as `make run` does. One run has its stderr on a
+ * pseudo-terminal, so that the progress thread runs too.
  *
  * The pinning checks that need CPU 1 to themselves (dedicated, floating)
  * cannot mean anything while another process keeps CPU 1 busy (the other
@@ -694,6 +695,70 @@ static void test_stealscope_run_sigint(void **state)
 	rm_rf(base);
 }
 
+/*
+ * On a terminal the progress line is drawn by a thread of its own (the
+ * runner's only thread besides the backend's): run with stderr on a new
+ * pseudo-terminal and read back what it drew. stdout stays a file, so the
+ * summary is checked as usual.
+ */
+static void test_stealscope_run_progress_on_terminal(void **state)
+{
+	char base[] = "/tmp/test_stealscope_run.XXXXXX", buf[16384], *slave, *p, *next, *eol;
+	char *argv[] = { STEALSCOPE, "run", "sched-virt", "--backend", "native", "--quick",
+			 "--out", base, NULL };
+	const char *draw = "\rpolicy default rep 1/1 [";
+	posix_spawn_file_actions_t fa;
+	struct tool_run r;
+	struct child c;
+	size_t used = 0;
+	ssize_t n;
+	int master, draws = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	slave = ptsname(master);
+	assert_non_null(slave);
+	c.out_fd = temp_fd();
+	c.err_fd = temp_fd();          /* stays empty: stderr is the terminal */
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, c.out_fd, 1);
+	posix_spawn_file_actions_addopen(&fa, 2, slave, O_RDWR | O_NOCTTY, 0);
+	c.start_ms = now_ms();
+	assert_int_equal(posix_spawn(&c.pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	/* a few lines a second: far below what the terminal buffers */
+	wait_tool(&c, RUN_TIMEOUT_MS, &r);
+	/* the tool has exited: the master reads what is left, then EIO */
+	while (used + 1 < sizeof(buf) && (n = read(master, buf + used, sizeof(buf) - 1 - used)) > 0)
+		used += (size_t)n;
+	buf[used] = '\0';
+	close(master);
+	if (r.exit_code != 0)
+		fail_msg("stealscope run exited %d (signal %d); terminal:\n%s", r.exit_code,
+			 r.term_signal, buf);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "report: "));
+	/* redrawn in place; the last drawing is full and ends the line */
+	p = NULL;
+	for (next = strstr(buf, draw); next; next = strstr(next + 1, draw)) {
+		p = next;
+		draws++;
+	}
+	/* at least the first (at t0) and the last (when stopped) */
+	assert_true(draws >= 2);
+	eol = strchr(p, '\n');
+	assert_non_null(eol);
+	*eol = '\0';
+	assert_non_null(strstr(p, "[####################] "));
+	tool_run_free(&r);
+	rm_rf(base);
+}
+
 static void test_stealscope_list(void **state)
 {
 	char *argv[] = { STEALSCOPE, "list", NULL };
@@ -719,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_stealscope_run_sched_virt),
 		cmocka_unit_test(test_stealscope_run_pinning),
 		cmocka_unit_test(test_stealscope_run_sigint),
+		cmocka_unit_test(test_stealscope_run_progress_on_terminal),
 	};
 	char root[PATH_MAX];
 

@@ -2,9 +2,12 @@
  * Unit tests for the pure pieces of experiments/backend-native: the stamp
  * buffer (overflow is counted, never silent), which tasks run on which
  * vCPU, stamp capacity, progress_pct, and the user-space round-robin driven
- * by a fake clock (each unit advances it by unit_work). No thread is
- * started here; the threads are exercised by the stealscope integration
- * tests.
+ * by a fake clock (each unit advances it by unit_work). Then the threads
+ * themselves, unpinned and with tiny work units so that they finish at
+ * once: a whole run's stamps, a stop mid-run, an abort before the start,
+ * and hogs whose setup fails together (each error reported, none lost).
+ * These are what `make VARIANT=tsan check` watches for races; no timing is
+ * judged here beyond "it stopped long before the run would have ended".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +15,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <linux/capability.h>
 #include <math.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include "common/log.h"
+#include "common/timeutil.h"
 #include "experiments/backend-native.h"
 
 #define MS 1000000LL
@@ -223,6 +232,183 @@ static void test_backend_native_rr_no_tasks(void **state)
 	assert_int_equal(native_rr_unit_done(&rr, MS), -1);
 }
 
+/* ---- the threads ------------------------------------------------------------- */
+
+#define TINY_UNIT_LOOPS 2000           /* a few us per work unit */
+
+/* @vcpus unpinned vCPUs running @tasks tasks of @units units for @duration_ns. */
+static struct spec thread_spec(int vcpus, int tasks, int64_t units, int64_t duration_ns)
+{
+	struct spec s = base_spec(tasks, units);
+	int v;
+
+	s.vcpus = vcpus;
+	for (v = 0; v < vcpus; v++)
+		s.pins[v] = SPEC_PIN_ANY;
+	s.duration_ns = duration_ns;
+	return s;
+}
+
+static void test_backend_native_run_stamps(void **state)
+{
+	struct spec s = thread_spec(2, 3, 40, 500 * MS);
+	struct native_run *r;
+	struct stampbuf b;
+	int64_t t0;
+	uint64_t next[3] = { 0, 0, 0 };
+	size_t i;
+	int v;
+
+	(void)state;
+	assert_int_equal(native_start(&s, TINY_UNIT_LOOPS, &r), 0);
+	assert_non_null(r);
+	assert_true(native_vcpu_tid(r, 0) > 0);
+	assert_true(native_vcpu_tid(r, 1) > 0);
+	assert_int_not_equal(native_vcpu_tid(r, 0), native_vcpu_tid(r, 1));
+	assert_int_not_equal(native_vcpu_tid(r, 0), gettid());
+	assert_int_equal(native_vcpu_tid(r, 2), 0);
+	t0 = mono_ns() + 2 * MS;
+	native_go(r, t0);
+	while (sleep_until_ns(t0 + s.duration_ns) == -EINTR)
+		;
+	assert_int_equal(native_join(r), 0);
+	for (v = 0; v < 2; v++) {
+		int64_t last = 0;
+
+		native_take_stamps(r, v, &b);
+		/* vCPU 0 runs tasks 0 and 2, vCPU 1 task 1: every unit, in order */
+		assert_int_equal(b.n, (size_t)(40 * native_tasks_on_vcpu(&s, v)));
+		assert_int_equal(b.dropped, 0);
+		for (i = 0; i < b.n; i++) {
+			const struct native_stamp *st = &b.v[i];
+
+			assert_int_equal(st->task % 2, v);
+			assert_int_equal(st->unit, next[st->task]++);
+			assert_true(st->t_ns >= last && st->t_ns < s.duration_ns);
+			last = st->t_ns;
+		}
+		stampbuf_free(&b);
+	}
+	assert_int_equal(next[0], 40);
+	assert_int_equal(next[1], 40);
+	assert_int_equal(next[2], 40);
+	/* the stamps were moved out: a second take is empty */
+	native_take_stamps(r, 0, &b);
+	assert_null(b.v);
+	assert_int_equal(b.n, 0);
+	native_free(r);
+}
+
+static void test_backend_native_stop_mid_run(void **state)
+{
+	struct spec s = thread_spec(1, 2, 0, 60000 * MS);
+	struct spec_contention *c = &s.contention[0];
+	struct native_run *r;
+	struct stampbuf b;
+	int64_t t0, stopped_at;
+
+	(void)state;
+	/* a hog beside it, half busy in 10 ms periods: both kinds of loop run */
+	s.n_contention = 1;
+	c->cpu = SPEC_PIN_ANY;
+	c->end_ns = s.duration_ns;
+	c->duty_pct = 50.0;
+	c->period_ns = 10 * MS;
+	assert_int_equal(native_start(&s, TINY_UNIT_LOOPS, &r), 0);
+	t0 = mono_ns() + 2 * MS;
+	native_go(r, t0);
+	while (sleep_until_ns(t0 + 100 * MS) == -EINTR)
+		;
+	native_stop(r);
+	assert_int_equal(native_join(r), 0);
+	stopped_at = mono_ns() - t0;
+	/* joined long before the minute the run was meant to last */
+	assert_true(stopped_at < 30000 * MS);
+	native_take_stamps(r, 0, &b);
+	assert_true(b.n > 0);
+	assert_true(b.v[b.n - 1].t_ns <= stopped_at);
+	stampbuf_free(&b);
+	native_free(r);
+}
+
+static void test_backend_native_abort_before_go(void **state)
+{
+	struct spec s = thread_spec(2, 2, 0, 60000 * MS);
+	struct native_run *r;
+	struct stampbuf b;
+
+	(void)state;
+	assert_int_equal(native_start(&s, TINY_UNIT_LOOPS, &r), 0);
+	/* never released: stopping lets the waiting threads go without working */
+	assert_int_equal(native_join(r), 0);
+	assert_int_equal(native_join(r), 0);
+	native_take_stamps(r, 1, &b);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(b.dropped, 0);
+	stampbuf_free(&b);
+	native_free(r);
+}
+
+/*
+ * Add or remove CAP_SYS_NICE in this thread's effective set (threads
+ * inherit it from their creator); the permitted set is left alone, so it
+ * can be raised again. Returns the old state (0/1) or -errno.
+ */
+static int effective_sys_nice(int on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	uint32_t bit = 1u << CAP_SYS_NICE;
+	int was;
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	was = !!(d[0].effective & bit);
+	if (on)
+		d[0].effective |= bit;
+	else
+		d[0].effective &= ~bit;
+	if (syscall(SYS_capset, &h, d))
+		return -errno;
+	return was;
+}
+
+static void test_backend_native_setup_errors(void **state)
+{
+	struct spec s = thread_spec(1, 1, 0, 1000 * MS);
+	struct native_run *r = (struct native_run *)&s;   /* must come back NULL */
+	int i, rc, had;
+
+	(void)state;
+	/* three hogs that may not lower their nice value fail together */
+	s.n_contention = 3;
+	for (i = 0; i < s.n_contention; i++) {
+		s.contention[i].cpu = SPEC_PIN_ANY;
+		s.contention[i].end_ns = s.duration_ns;
+		s.contention[i].nice = -5 - i;
+		s.contention[i].duty_pct = 100.0;
+		s.contention[i].period_ns = 100 * MS;
+	}
+	had = effective_sys_nice(0);
+	if (had < 0) {
+		print_message("skipped: cannot drop CAP_SYS_NICE: %s\n", strerror(-had));
+		skip();
+	}
+	rc = native_start(&s, TINY_UNIT_LOOPS, &r);
+	if (had)
+		assert_int_equal(effective_sys_nice(1), 0);
+	if (rc == 0) {
+		native_free(r);
+		/* RLIMIT_NICE may allow it without the capability */
+		print_message("skipped: nice -5 is allowed here without CAP_SYS_NICE\n");
+		skip();
+	}
+	assert_int_equal(rc, -EACCES);
+	assert_null(r);
+	/* logged by the main thread, in order: the last one is the third hog */
+	assert_non_null(strstr(log_last_error(), "contention 2 (CPU -1): setpriority(nice -7)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +422,10 @@ int main(void)
 		cmocka_unit_test(test_backend_native_rr_missed_ticks),
 		cmocka_unit_test(test_backend_native_rr_finite),
 		cmocka_unit_test(test_backend_native_rr_no_tasks),
+		cmocka_unit_test(test_backend_native_run_stamps),
+		cmocka_unit_test(test_backend_native_stop_mid_run),
+		cmocka_unit_test(test_backend_native_abort_before_go),
+		cmocka_unit_test(test_backend_native_setup_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -303,8 +303,10 @@ static void test_csvio_open_missing_dir_fails(void **state)
 	errno = 0;
 	assert_null(csvw_open(path, cols, 1));
 	assert_int_equal(errno, ENOENT);
-	assert_contains(log_last_error(), "no/such/dir.csv.tmp.");
-	assert_contains(log_last_error(), "No such file or directory");
+	/* The file asked for and its missing directory, never the temporary's name. */
+	assert_contains(log_last_error(), "no/such/dir.csv: directory ");
+	assert_contains(log_last_error(), "no/such: No such file or directory");
+	assert_null(strstr(log_last_error(), ".tmp."));
 }
 
 static void test_csvio_stdout_dash(void **state)
@@ -479,14 +481,15 @@ static void test_csvio_i64_strict(void **state)
 
 	(void)state;
 	assert_int_equal(parse_str("n,m\n12x,\n-7,\" 12\"\n99999999999999999999,0\n", &t), 0);
+	/* Cells are named by file line (the header is line 1), as parse errors are. */
 	assert_int_equal(csv_table_i64(&t, 0, 0, &v), -EINVAL);
-	assert_contains(log_last_error(), "row 1, column n");
+	assert_contains(log_last_error(), "line 2, column n");
 	assert_contains(log_last_error(), "12x");
 	assert_int_equal(csv_table_i64(&t, 0, 1, &v), -EINVAL);
-	assert_string_equal(log_last_error(), "row 1, column m: empty cell");
+	assert_string_equal(log_last_error(), "line 2, column m: empty cell");
 	assert_int_equal(csv_table_i64(&t, 1, 1, &v), -EINVAL);
 	assert_int_equal(csv_table_i64(&t, 2, 0, &v), -ERANGE);
-	assert_contains(log_last_error(), "row 3, column n");
+	assert_contains(log_last_error(), "line 4, column n");
 	assert_int_equal(v, 99);                /* untouched on error */
 	assert_int_equal(csv_table_i64(&t, 1, 0, &v), 0);
 	assert_int_equal(v, -7);
@@ -507,8 +510,10 @@ static void test_csvio_f_strict(void **state)
 	assert_int_equal(csv_table_f(&t, 0, 0, &v), 0);
 	assert_true(v == 1500.0);
 	assert_int_equal(csv_table_f(&t, 1, 0, &v), -EINVAL);
-	assert_contains(log_last_error(), "row 2, column pct");
+	assert_contains(log_last_error(), "line 3, column pct");
+	/* The skipped blank line still counts: the third row is on line 5. */
 	assert_int_equal(csv_table_f(&t, 2, 0, &v), -EINVAL);
+	assert_contains(log_last_error(), "line 5, column pct");
 	assert_int_equal(csv_table_f(&t, 3, 0, &v), 0);
 	assert_true(v == -0.25);
 	csv_table_free(&t);
@@ -518,7 +523,7 @@ static void test_csvio_f_strict(void **state)
 	assert_int_equal(csv_table_f(&t, 0, 0, &v), 0);
 	assert_true(isnan(v));
 	assert_int_equal(csv_table_i64(&t, 0, 0, &iv), -EINVAL);
-	assert_string_equal(log_last_error(), "row 1, column pct: empty cell");
+	assert_string_equal(log_last_error(), "line 2, column pct: empty cell");
 	assert_int_equal(iv, 5);
 	csv_table_free(&t);
 }
@@ -554,7 +559,7 @@ static void test_csvio_f_rejects_non_decimal(void **state)
 	for (i = 0; i < t.nrows; i++) {
 		if (csv_table_f(&t, i, 0, &v) != -EINVAL)
 			fail_msg("cell \"%s\" was not refused", csv_table_cell(&t, i, 0));
-		snprintf(want, sizeof(want), "row %zu, column pct: ", i + 1);
+		snprintf(want, sizeof(want), "line %zu, column pct: ", i + 2);
 		assert_contains(log_last_error(), want);
 		assert_true(v == 42.0);         /* untouched on error */
 	}
@@ -562,7 +567,7 @@ static void test_csvio_f_rejects_non_decimal(void **state)
 
 	one_column("pct", edge, sizeof(edge) / sizeof(edge[0]), &t);
 	assert_int_equal(csv_table_f(&t, 0, 0, &v), -ERANGE);
-	assert_contains(log_last_error(), "row 1, column pct");
+	assert_contains(log_last_error(), "line 2, column pct");
 	assert_true(v == 42.0);
 	assert_int_equal(csv_table_f(&t, 1, 0, &v), 0);
 	assert_true(v == 1e-3);
@@ -601,7 +606,7 @@ static void test_csvio_nan_round_trip(void **state)
 {
 	static const char *const cols[] = { "t_ns", "steal_pct", "delay_pct" };
 	struct csv_table t;
-	char path[256];
+	char path[256], msg[400];
 	struct csvw *w;
 	double v;
 	int64_t iv = 5;
@@ -633,7 +638,9 @@ static void test_csvio_nan_round_trip(void **state)
 	assert_true(isnan(v));
 	/* An integer column has no "not measured". */
 	assert_int_equal(csv_table_i64(&t, 1, 2, &iv), -EINVAL);
-	assert_string_equal(log_last_error(), "row 2, column delay_pct: empty cell");
+	/* A loaded table names its file, like every other error about it. */
+	snprintf(msg, sizeof(msg), "%s: line 3, column delay_pct: empty cell", path);
+	assert_string_equal(log_last_error(), msg);
 	assert_int_equal(iv, 5);
 	csv_table_free(&t);
 }
@@ -673,24 +680,72 @@ static void test_csvio_abort_keeps_old_file(void **state)
 	assert_int_equal(count_entries(tmpdir), 1);
 }
 
+/* Write @text as the file @path. */
+static void put_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
 static void test_csvio_load_errors_name_path(void **state)
 {
 	char path[256], msg[600];
 	struct csv_table t;
-	FILE *fp;
 
 	(void)state;
 	tmp_path(path, sizeof(path), "bad.csv");
 	assert_int_equal(csv_table_load(path, &t), -ENOENT);
 	assert_contains(log_last_error(), path);
 
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs("a,b,c\n1,2,3\n4,5\n", fp);
-	fclose(fp);
+	put_text(path, "a,b,c\n1,2,3\n4,5\n");
 	assert_int_equal(csv_table_load(path, &t), -EINVAL);
 	snprintf(msg, sizeof(msg), "%s: line 3: expected 3 fields, got 2", path);
 	assert_string_equal(log_last_error(), msg);
+
+	/* A bad cell names the file and its line too, past a quoted line break. */
+	put_text(path, "a,b\n\"x\ny\",1\n\nz,20ms\n");
+	assert_int_equal(csv_table_load(path, &t), 0);
+	assert_string_equal(t.path, path);
+	assert_int_equal(csv_table_i64(&t, 0, 1, &(int64_t){ 0 }), 0);
+	assert_int_equal(csv_table_i64(&t, 1, 1, &(int64_t){ 0 }), -EINVAL);
+	snprintf(msg, sizeof(msg), "%s: line 5, column b: invalid integer '20ms'", path);
+	assert_contains(log_last_error(), msg);
+	assert_int_equal(csv_table_i64(&t, 2, 1, &(int64_t){ 0 }), -EINVAL);
+	snprintf(msg, sizeof(msg), "%s: data row 3, column 2: no such cell", path);
+	assert_contains(log_last_error(), msg);
+	csv_table_free(&t);
+	assert_null(t.path);
+	assert_null(t.lines);
+}
+
+/* Columns are found by name: a header that names one twice is refused. */
+static void test_csvio_parse_duplicate_column(void **state)
+{
+	char path[256], msg[400];
+	struct csv_table t;
+
+	(void)state;
+	assert_int_equal(parse_str("t_ns,pct,t_ns\n1,2,3\n", &t), -EINVAL);
+	assert_string_equal(log_last_error(), "line 1: duplicate column 't_ns'");
+	assert_null(t.header);
+	assert_null(t.cells);
+	/* after blank lines the header is further down; an empty name counts too */
+	assert_int_equal(parse_str("\n\na,,b,\n1,2,3,4\n", &t), -EINVAL);
+	assert_string_equal(log_last_error(), "line 3: duplicate column ''");
+	/* names differing only in case are different columns */
+	assert_int_equal(parse_str("a,A\n1,2\n", &t), 0);
+	assert_int_equal(csv_table_col(&t, "A"), 1);
+	csv_table_free(&t);
+
+	tmp_path(path, sizeof(path), "dup.csv");
+	put_text(path, "proc,unit,t_ns,progress_pct,t_ns\n0,1,10,10.0,90\n");
+	assert_int_equal(csv_table_load(path, &t), -EINVAL);
+	snprintf(msg, sizeof(msg), "%s: line 1: duplicate column 't_ns'", path);
+	assert_string_equal(log_last_error(), msg);
+	assert_null(t.path);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_tmpdir, teardown_tmpdir)
@@ -720,6 +775,7 @@ int main(void)
 		T(test_csvio_nan_round_trip),
 		T(test_csvio_abort_keeps_old_file),
 		T(test_csvio_load_errors_name_path),
+		T(test_csvio_parse_duplicate_column),
 	};
 
 	log_set_quiet(1);

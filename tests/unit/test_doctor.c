@@ -144,17 +144,34 @@ static void test_doctor_kvm_device_this_machine(void **state)
 		assert_contains(r.msg, "is loaded but created no device; dmesg says why)");
 }
 
-static void test_doctor_kvm_device_not_kvm(void **state)
+/* The kvm-device check with --kvm-dev @dev fails, its message containing @want. */
+static void assert_kvm_device_fails(const char *dev, const char *want)
 {
 	struct doctor_ctx ctx;
 	struct doctor_result r;
 
-	(void)state;
-	doctor_ctx_init(&ctx, "", "/dev/null", NULL);
+	doctor_ctx_init(&ctx, "", dev, NULL);
 	run_check("kvm-device", &ctx, &r);
 	assert_int_equal(r.status, DOCTOR_FAIL);
-	assert_contains(r.msg, "KVM_GET_API_VERSION on /dev/null: Inappropriate ioctl for device "
-			"(not a KVM device?); fix: point --kvm-dev at the KVM device");
+	assert_contains(r.msg, want);
+	/* every piece of advice is whole: never "fix: or use ..." */
+	assert_null(strstr(r.msg, "fix: or"));
+}
+
+static void test_doctor_kvm_device_not_kvm(void **state)
+{
+	(void)state;
+	assert_kvm_device_fails("/dev/null", "KVM_GET_API_VERSION on /dev/null: Inappropriate "
+				"ioctl for device (not a KVM device?); fix: point --kvm-dev at the "
+				"KVM device");
+}
+
+/* A device path that opens with another error (a directory): a whole piece of advice. */
+static void test_doctor_kvm_device_directory(void **state)
+{
+	(void)state;
+	assert_kvm_device_fails("/", "open /: Is a directory; fix: point --kvm-dev at the KVM "
+				"character device (normally /dev/kvm), or use --backend native");
 }
 
 static void test_doctor_kvm_module_fixtures(void **state)
@@ -518,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_doctor_kvm_device_missing),
 		cmocka_unit_test(test_doctor_kvm_device_this_machine),
 		cmocka_unit_test(test_doctor_kvm_device_not_kvm),
+		cmocka_unit_test(test_doctor_kvm_device_directory),
 		cmocka_unit_test_setup_teardown(test_doctor_kvm_module_fixtures, setup_root,
 						teardown_root),
 		cmocka_unit_test(test_doctor_kvm_features_unknown_without_device),

@@ -1,7 +1,8 @@
 /*
  * Unit tests for common/fileio: reading to end of file through read and
  * pread, the growable buffer and its size limit at the exact boundary,
- * fileio_load()'s messages, and afile by path. (afile by directory and name,
+ * fileio_load()'s messages, the up-front output checks, and afile by path and
+ * the names its errors give. (afile by directory and name,
  * and its disk-full case, are tested in test_resdir.c.)
  *
  * Tests write only under a fresh mkdtemp() directory in /tmp and remove it.
@@ -299,6 +300,95 @@ static void test_fileio_parent_dir(void **state)
 	assert_string_equal(dir, "1234567");
 }
 
+/* fileio_check_output(@path, @kind) fails with @rc and exactly the message @want. */
+static void check_output_fails(const char *path, int kind, int rc, const char *want)
+{
+	assert_int_equal(fileio_check_output(path, kind), rc);
+	assert_string_equal(log_last_error(), want);
+}
+
+static void test_fileio_check_output_file(void **state)
+{
+	char path[256], sub[128], file[128], want[768];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/new.csv", tmpdir);
+	assert_int_equal(fileio_check_output(path, FILEIO_OUT_FILE), 0);
+	assert_int_equal(access(path, F_OK), -1);          /* looks, creates nothing */
+	put(file, sizeof(file), "old.csv", "x\n", 2);
+	assert_int_equal(fileio_check_output(file, FILEIO_OUT_FILE), 0);
+
+	/* a directory in place of the file: what rename() would only find at the end */
+	snprintf(want, sizeof(want), "cannot write %s: Is a directory", tmpdir);
+	check_output_fails(tmpdir, FILEIO_OUT_FILE, -EISDIR, want);
+	snprintf(path, sizeof(path), "%s/", tmpdir);
+	snprintf(want, sizeof(want), "cannot write %s: names a directory, not a file", path);
+	check_output_fails(path, FILEIO_OUT_FILE, -EISDIR, want);
+	/* its directory: missing, or a file */
+	snprintf(sub, sizeof(sub), "%s/none", tmpdir);
+	snprintf(path, sizeof(path), "%s/x.csv", sub);
+	snprintf(want, sizeof(want), "cannot write %s: directory %s: No such file or directory",
+		 path, sub);
+	check_output_fails(path, FILEIO_OUT_FILE, -ENOENT, want);
+	snprintf(path, sizeof(path), "%s/x.csv", file);
+	snprintf(want, sizeof(want), "cannot write %s: %s: Not a directory", path, file);
+	check_output_fails(path, FILEIO_OUT_FILE, -ENOTDIR, want);
+	check_output_fails("", FILEIO_OUT_FILE, -EINVAL, "cannot write '': empty file name");
+}
+
+static void test_fileio_check_output_dir(void **state)
+{
+	char path[256], file[128], want[768];
+
+	(void)state;
+	assert_int_equal(fileio_check_output(tmpdir, FILEIO_OUT_DIR), 0);
+	snprintf(path, sizeof(path), "%s//", tmpdir);
+	assert_int_equal(fileio_check_output(path, FILEIO_OUT_DIR), 0);
+	/* not there yet: mkdir -p would make it in a writable ancestor; nothing made now */
+	snprintf(path, sizeof(path), "%s/a/b/c", tmpdir);
+	assert_int_equal(fileio_check_output(path, FILEIO_OUT_DIR), 0);
+	snprintf(path, sizeof(path), "%s/a", tmpdir);
+	assert_int_equal(access(path, F_OK), -1);
+
+	put(file, sizeof(file), "plain", "x", 1);
+	snprintf(want, sizeof(want), "cannot write under %s: Not a directory", file);
+	check_output_fails(file, FILEIO_OUT_DIR, -ENOTDIR, want);
+	snprintf(path, sizeof(path), "%s/run/x", file);
+	snprintf(want, sizeof(want), "cannot write under %s: %s: Not a directory", path, file);
+	check_output_fails(path, FILEIO_OUT_DIR, -ENOTDIR, want);
+	check_output_fails("", FILEIO_OUT_DIR, -EINVAL, "cannot write '': empty directory name");
+}
+
+/* afile names the file asked for, never its temporary, and says why it cannot be made. */
+static void test_fileio_afile_errors_name_final_path(void **state)
+{
+	char path[128], want[256];
+
+	(void)state;
+	errno = 0;
+	assert_null(afile_open_path(tmpdir));
+	assert_int_equal(errno, EISDIR);
+	snprintf(want, sizeof(want), "cannot write %s: Is a directory", tmpdir);
+	assert_string_equal(log_last_error(), want);
+	snprintf(path, sizeof(path), "%s/.tmp.%ld", tmpdir, (long)getpid());
+	assert_int_equal(access(path, F_OK), -1);
+
+	/*
+	 * /proc takes no new files. As root the directory passes access(), and
+	 * creating the temporary fails with ENOENT in a directory that exists:
+	 * said as what it is. Anyone else is told the directory is not writable.
+	 */
+	errno = 0;
+	assert_null(afile_open_path("/proc/version"));
+	assert_int_not_equal(errno, 0);
+	if (geteuid() == 0)
+		assert_string_equal(log_last_error(),
+				    "cannot write /proc/version: no file can be created in /proc");
+	else
+		assert_string_equal(log_last_error(),
+				    "cannot write /proc/version: directory /proc: Permission denied");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_tmpdir, teardown_tmpdir)
 
 int main(void)
@@ -312,6 +402,9 @@ int main(void)
 		T(test_fileio_load_errors_name_path),
 		T(test_fileio_afile_by_path),
 		T(test_fileio_parent_dir),
+		T(test_fileio_check_output_file),
+		T(test_fileio_check_output_dir),
+		T(test_fileio_afile_errors_name_final_path),
 	};
 
 	log_set_quiet(1);

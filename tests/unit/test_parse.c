@@ -417,6 +417,41 @@ static void test_parse_pct_rejects_out_of_range(void **state)
 		"' is out of range [0, 100]");
 }
 
+/* A duty cycle or a quota: above 0, and the message says so for both ends. */
+static void test_parse_pct_positive_excludes_zero(void **state)
+{
+	double v = 7.0;
+
+	(void)state;
+	assert_int_equal(parse_pct_positive("--duty", "0.5%", NULL, &v), 0);
+	assert_true(v == 0.5);
+	assert_int_equal(parse_pct_positive("--duty", "100", NULL, &v), 0);
+	assert_true(v == 100.0);
+	v = 7.0;
+	assert_int_equal(parse_pct_positive("--duty", "0", NULL, &v), -ERANGE);
+	assert_string_equal(log_last_error(), "--duty: '0' is out of range (0, 100]");
+	assert_int_equal(parse_pct_positive("--duty", "0.0%", NULL, &v), -ERANGE);
+	assert_int_equal(parse_pct_positive("--duty", "150", NULL, &v), -ERANGE);
+	assert_string_equal(log_last_error(), "--duty: '150' is out of range (0, 100]");
+	assert_int_equal(parse_pct_positive("quota", "100.01", " (or 'none')", &v), -ERANGE);
+	assert_string_equal(log_last_error(), "quota: '100.01' is out of range (0, 100] (or 'none')");
+	/* far past a double: still the range, not "inf" */
+	assert_int_equal(parse_pct_positive("--duty", "1" "000000000000000000000000000000"
+					    "0000000000000000000000000000000000000000000000000"
+					    "0000000000000000000000000000000000000000000000000"
+					    "0000000000000000000000000000000000000000000000000"
+					    "0000000000000000000000000000000000000000000000000"
+					    "0000000000000000000000000000000000000000000000000"
+					    "0000000000000000000000000000000000000000000000000",
+					    NULL, &v), -ERANGE);
+	assert_non_null(strstr(log_last_error(), "is out of range (0, 100]"));
+	/* the syntax is parse_pct()'s */
+	assert_int_equal(parse_pct_positive("--duty", "-5", NULL, &v), -EINVAL);
+	assert_string_equal(log_last_error(), "--duty: invalid percentage '-5': a sign is not allowed");
+	assert_int_equal(parse_pct_positive("--duty", "half", NULL, &v), -EINVAL);
+	assert_true(v == 7.0);                  /* untouched on error */
+}
+
 /* ---- parse_cpulist / cpulist_format -------------------------------------- */
 
 static void test_parse_cpulist_accepts_lists(void **state)
@@ -601,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_parse_pct_accepts_forms),
 		cmocka_unit_test(test_parse_pct_rejects_malformed),
 		cmocka_unit_test(test_parse_pct_rejects_out_of_range),
+		cmocka_unit_test(test_parse_pct_positive_excludes_zero),
 		cmocka_unit_test(test_parse_cpulist_accepts_lists),
 		cmocka_unit_test(test_parse_cpulist_rejects_malformed),
 		cmocka_unit_test(test_parse_cpulist_rejects_cpu_past_setsize),

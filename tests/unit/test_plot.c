@@ -525,10 +525,21 @@ static void test_plot_gnuplot_error_carries_message(void **state)
 	/* An output directory that does not exist: named, nothing created. */
 	path_in(f, "no/such/dir/fig", base, sizeof(base));
 	assert_int_equal(plot_progress(&o), -ENOENT);
-	assert_non_null(strstr(log_last_error(), "output directory"));
-	assert_non_null(strstr(log_last_error(), "no/such/dir:"));
+	assert_non_null(strstr(log_last_error(), "no/such/dir/fig.png: directory "));
+	assert_non_null(strstr(log_last_error(), "no/such/dir: No such file or directory"));
 	path_in(f, "no", base, sizeof(base));
 	assert_int_equal(stat(base, &st), -1);
+
+	/* A directory where BASE.svg goes: refused before gnuplot draws anything. */
+	path_in(f, "taken.svg", base, sizeof(base));
+	assert_int_equal(mkdir(base, 0755), 0);
+	path_in(f, "taken", base, sizeof(base));
+	assert_int_equal(plot_progress(&o), -EISDIR);
+	assert_non_null(strstr(log_last_error(), "taken.svg: Is a directory"));
+	path_in(f, "taken.png", base, sizeof(base));
+	assert_int_equal(stat(base, &st), -1);
+	path_in(f, "taken.svg", base, sizeof(base));
+	assert_int_equal(rmdir(base), 0);
 }
 
 static void test_plot_gnuplot_workdir_and_relative_output(void **state)

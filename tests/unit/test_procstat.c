@@ -105,16 +105,18 @@ static void test_procstat_reads_normal_counters(void **state)
 	assert_ticks(&sa.cpu[1], c1);
 }
 
-static void test_procstat_read_fd_rereads_from_start(void **state)
+static void test_procstat_read_file_rereads_from_start(void **state)
 {
-	int fd;
+	struct procstat_file f;
 
 	(void)state;
-	fd = procstat_open(fixture("normal-2cpu"));
-	assert_true(fd >= 0);
-	assert_int_equal(procstat_read_fd(fd, &sa), 0);
-	assert_int_equal(procstat_read_fd(fd, &sb), 0);
-	close(fd);
+	assert_int_equal(procstat_open(fixture("normal-2cpu"), &f), 0);
+	assert_true(f.fd >= 0);
+	assert_int_equal(procstat_read_file(&f, &sa), 0);
+	assert_int_equal(procstat_read_file(&f, &sb), 0);
+	procstat_close(&f);
+	assert_int_equal(f.fd, -1);
+	procstat_close(&f);	/* closing twice is harmless */
 	assert_int_equal(sb.ncpus, 2);
 	assert_int_equal(sb.cpu[1].ticks[PS_IDLE], 2562422);
 	assert_memory_equal(&sa.all, &sb.all, sizeof(sa.all));
@@ -315,10 +317,18 @@ static void test_procstat_find_cpu_unsorted(void **state)
 
 static void test_procstat_malformed_fixture(void **state)
 {
+	struct procstat_file f;
+
 	(void)state;
 	assert_int_equal(procstat_read(fixture("malformed"), &sa), -EINVAL);
 	assert_error_has("malformed/proc/stat line 3");
 	assert_error_has("field 4 '25x2422' is not an unsigned integer");
+	/* Kept open for sampling, the file is still named by its path, not its fd. */
+	assert_int_equal(procstat_open(fixture("malformed"), &f), 0);
+	assert_int_equal(procstat_read_file(&f, &sa), -EINVAL);
+	procstat_close(&f);
+	assert_error_has("malformed/proc/stat line 3: field 4");
+	assert_null(strstr(log_last_error(), "(fd "));
 }
 
 static void test_procstat_parse_too_few_fields(void **state)
@@ -441,16 +451,16 @@ static void remove_big_stat(const char *root)
 static void test_procstat_read_1024_cpus_large_file(void **state)
 {
 	char root[] = "/tmp/test_procstat.XXXXXX";
-	int fd, round;
+	struct procstat_file f;
+	int round;
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
 	write_big_stat(root, 100000);	/* ~590 KB: several buffer doublings */
-	fd = procstat_open(root);
-	assert_true(fd >= 0);
+	assert_int_equal(procstat_open(root, &f), 0);
 	for (round = 0; round < 2; round++) {
 		memset(&sa, 0, sizeof(sa));
-		assert_int_equal(procstat_read_fd(fd, &sa), 0);
+		assert_int_equal(procstat_read_file(&f, &sa), 0);
 		assert_int_equal(sa.ncpus, PROCSTAT_MAX_CPUS);
 		assert_int_equal(sa.all.ticks[PS_STEAL], 1024 * 7);
 		assert_int_equal(sa.cpu[0].ticks[PS_USER], 11);
@@ -458,7 +468,7 @@ static void test_procstat_read_1024_cpus_large_file(void **state)
 		assert_int_equal(sa.cpu[1023].ticks[PS_USER], 1034);
 		assert_ptr_equal(procstat_find_cpu(&sa, 1023), &sa.cpu[1023]);
 	}
-	close(fd);
+	procstat_close(&f);
 	remove_big_stat(root);
 	procstat_release_buffer();
 	procstat_release_buffer();	/* idempotent */
@@ -466,8 +476,11 @@ static void test_procstat_read_1024_cpus_large_file(void **state)
 
 static void test_procstat_open_missing_root(void **state)
 {
+	struct procstat_file f;
+
 	(void)state;
-	assert_int_equal(procstat_open("/nonexistent-stealscope"), -ENOENT);
+	assert_int_equal(procstat_open("/nonexistent-stealscope", &f), -ENOENT);
+	assert_int_equal(f.fd, -1);
 	assert_error_has("open /nonexistent-stealscope/proc/stat");
 	assert_int_equal(procstat_read("/nonexistent-stealscope", &sa), -ENOENT);
 }
@@ -494,7 +507,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procstat_field_names),
 		cmocka_unit_test(test_procstat_reads_normal_counters),
-		cmocka_unit_test(test_procstat_read_fd_rereads_from_start),
+		cmocka_unit_test(test_procstat_read_file_rereads_from_start),
 		cmocka_unit_test(test_procstat_old_kernel_nfields),
 		cmocka_unit_test(test_procstat_derive_backwards_clamps),
 		cmocka_unit_test(test_procstat_derive_guest_ahead_of_user),

@@ -520,17 +520,23 @@ static void test_report_command(void **state)
 	char *missing[] = { "report", "/nonexistent-stealscope/run", NULL };
 	char *two[] = { "report", dir, "extra", NULL };
 	char *ok[] = { "report", dir, NULL };
-	char path[PATH_MAX];
+	char path[PATH_MAX], exp[PATH_MAX], run[PATH_MAX];
+	char *by_exp[] = { "report", exp, NULL };
 
 	(void)state;
 	assert_int_equal(cmd_report(2, help), EXIT_OK);
 	assert_int_equal(cmd_report(1, none), EXIT_USAGE);
 	assert_string_equal(log_last_error(), "missing results directory DIR");
 	assert_int_equal(cmd_report(2, missing), EXIT_USAGE);
-	assert_string_equal(log_last_error(),
-			    "/nonexistent-stealscope/run: No such file or directory");
+	assert_string_equal(log_last_error(), "/nonexistent-stealscope/run: no such directory");
 	assert_int_equal(cmd_report(3, two), EXIT_USAGE);
 	assert_string_equal(log_last_error(), "unexpected argument 'extra'");
+	/* a directory that is no run: refused as `stealscope plot` does, nothing written */
+	assert_int_equal(cmd_report(2, ok), EXIT_USAGE);
+	snprintf(path, sizeof(path), "%s: not a results directory: no spec.ini", dir);
+	assert_contains(log_last_error(), path);
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	assert_int_equal(access(path, F_OK), -1);
 	snprintf(path, sizeof(path), "%s/spec.ini", dir);
 	put("spec.ini", classic_spec);
 	assert_int_equal(cmd_report(2, ok), EXIT_OK);
@@ -539,6 +545,18 @@ static void test_report_command(void **state)
 	/* a file where a directory belongs */
 	ok[1] = path;
 	assert_int_equal(cmd_report(2, ok), EXIT_USAGE);
+	assert_contains(log_last_error(), "report.html: not a directory");
+
+	/* an experiment's directory stands for its latest run, as for `stealscope plot` */
+	snprintf(exp, sizeof(exp), "%s/exp", dir);
+	assert_int_equal(mkdir(exp, 0755), 0);
+	snprintf(run, sizeof(run), "%s/exp/latest", dir);
+	assert_int_equal(symlink("..", run), 0);
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(cmd_report(2, by_exp), EXIT_OK);
+	snprintf(path, sizeof(path), "%s/exp/latest/report.html", dir);
+	assert_int_equal(access(path, R_OK), 0);
 }
 
 int main(void)

@@ -333,6 +333,44 @@ static void test_spec_pins(void **state)
 	spec_free(&set);
 }
 
+/* Where pin and each contention cpu were written, for the runner's online-CPU check. */
+static void test_spec_cpu_origins(void **state)
+{
+	const char *text = BASE
+		"[vm]\nvcpus = 2\npin = 2,3\n"          /* pin on line 6 */
+		"[contention hog]\ncpu = 1\n"            /* cpu on line 8 */
+		"[contention]\ncpu = 0\n"                /* cpu on line 10 */
+		"[policy moved]\nvm.pin = 5\ncontention.cpu = 4\n"
+		"[policy same]\ndescription = d\n";
+	struct spec_set set;
+
+	(void)state;
+	assert_int_equal(parse_str(text, &set), 0);
+	assert_int_equal(set.base.pin_origin.line, 6);
+	assert_string_equal(set.base.pin_origin.key, "[vm] pin");
+	assert_int_equal(set.base.contention[0].cpu_origin.line, 8);
+	assert_string_equal(set.base.contention[0].cpu_origin.key, "[contention hog] cpu");
+	assert_int_equal(set.base.contention[1].cpu_origin.line, 10);
+	assert_string_equal(set.base.contention[1].cpu_origin.key, "[contention] cpu");
+	/* a policy's override points at its own line */
+	assert_int_equal(set.policies[0].spec.pin_origin.line, 12);
+	assert_string_equal(set.policies[0].spec.pin_origin.key, "[policy moved] vm.pin");
+	assert_int_equal(set.policies[0].spec.contention[1].cpu_origin.line, 13);
+	assert_string_equal(set.policies[0].spec.contention[1].cpu_origin.key,
+			    "[policy moved] contention.cpu");
+	/* ...and one without overrides keeps the base's */
+	assert_int_equal(set.policies[1].spec.pin_origin.line, 6);
+	assert_string_equal(set.policies[1].spec.contention[0].cpu_origin.key,
+			    "[contention hog] cpu");
+	spec_free(&set);
+
+	/* no pin written: the default, with no line */
+	assert_int_equal(parse_str(BASE "[vm]\nvcpus = 2\n", &set), 0);
+	assert_int_equal(set.base.pin_origin.line, 0);
+	assert_string_equal(set.base.pin_origin.key, "[vm] pin");
+	spec_free(&set);
+}
+
 static void test_spec_policy_overrides(void **state)
 {
 	const char *text = BASE
@@ -551,10 +589,11 @@ static void test_spec_error_values(void **state)
 	SPEC_BAD(BASE "[vm]\nvcpus = 9\n", -ERANGE, "t.ini:5: [vm] vcpus: '9' is out of range [1, 8]");
 	SPEC_BAD(BASE "[vm]\nworkload = spin\n", -EINVAL,
 		 "t.ini:5: [vm] workload: unknown value 'spin' (use sched, inf-loop, idle)");
+	/* A quota is above 0: the range says so, for 0 and for too much alike. */
 	SPEC_BAD(BASE "[vm]\nquota = 0\n", -ERANGE,
-		 "t.ini:5: [vm] quota: '0' must be above 0 (or 'none' for no limit)");
+		 "t.ini:5: [vm] quota: '0' is out of range (0, 100] (or 'none' for no limit)");
 	SPEC_BAD(BASE "[vm]\nquota = 150\n", -ERANGE,
-		 "t.ini:5: [vm] quota: '150' is out of range [0, 100]");
+		 "t.ini:5: [vm] quota: '150' is out of range (0, 100] (or 'none' for no limit)");
 	SPEC_BAD(BASE "[workload]\ntasks = 65\n", -ERANGE,
 		 "t.ini:5: [workload] tasks: '65' is out of range [1, 64]");
 	SPEC_BAD(BASE "[workload]\nunits = 10000001\n", -ERANGE,
@@ -566,7 +605,9 @@ static void test_spec_error_values(void **state)
 	SPEC_BAD(BASE "[contention]\ncpu = 0\nnice = 20\n", -ERANGE,
 		 "t.ini:6: [contention] nice: '20' is out of range [-20, 19]");
 	SPEC_BAD(BASE "[contention x]\ncpu = 0\nduty = 0\n", -ERANGE,
-		 "t.ini:6: [contention x] duty: '0' must be above 0");
+		 "t.ini:6: [contention x] duty: '0' is out of range (0, 100]");
+	SPEC_BAD(BASE "[contention x]\ncpu = 0\nduty = 101\n", -ERANGE,
+		 "t.ini:6: [contention x] duty: '101' is out of range (0, 100]");
 	SPEC_BAD(BASE "[contention]\ncpu = 1024\n", -ERANGE,
 		 "t.ini:5: [contention] cpu: '1024' is out of range [0, 1023]");
 }
@@ -678,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_spec_contention_defaults),
 		cmocka_unit_test(test_spec_every_value_set),
 		cmocka_unit_test(test_spec_pins),
+		cmocka_unit_test(test_spec_cpu_origins),
 		cmocka_unit_test(test_spec_policy_overrides),
 		cmocka_unit_test(test_spec_policy_starts_from_base),
 		cmocka_unit_test(test_spec_phases_shapes),
