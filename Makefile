@@ -129,7 +129,8 @@ test_virtstats_SRCS := host-tools/virtstats.c
 test_virt_SRCS := $(VIRT_SRCS)
 $(BUILD)/tests/unit/test_virt: LIBS += $(LIBVIRT_LIBS)
 test_sampleloop_SRCS := host-tools/sampleloop.c
-# Every integration test also links the shared harness of tests/support/.
+# Every integration test also links the shared harness of tests/support/,
+# every unit test its files.c.
 TEST_SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
 
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -DTEST_BINDIR=\"$(abspath $(BIN))\" \
@@ -186,7 +187,8 @@ $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 define test_rule
 $(BUILD)/tests/$(1)/$(2): $(BUILD)/tests/$(1)/$(2).o $$($(2)_SRCS:%.c=$(BUILD)/%.o) \
-	$(if $(filter integration,$(1)),$(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)) $(COMMON_LIB)
+	$(if $(filter integration,$(1)),$(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o),$(BUILD)/tests/support/files.o) \
+	$(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(LIBS)

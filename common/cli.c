@@ -130,6 +130,28 @@ int cli_no_operands(int argc, char *const argv[])
 	return 0;
 }
 
+int cli_common_option(int c, char *const argv[], void (*usage)(void), const char *tool)
+{
+	switch (c) {
+	case 'h':
+		usage();
+		return EXIT_OK;
+	case 'V':
+		cli_print_version(tool);
+		return EXIT_OK;
+	default:
+		return cli_getopt_error(c, argv);
+	}
+}
+
+int cli_one_operand(int argc, char *const argv[], const char *missing, const char **operand)
+{
+	if (optind >= argc)
+		return cli_usage_error("%s", missing);
+	*operand = argv[optind++];
+	return cli_no_operands(argc, argv) ? EXIT_USAGE : 0;
+}
+
 /* A t0 further ahead than this is not "now, give or take start-up". */
 #define T0_MAX_AHEAD_NS (60 * NS_PER_SEC)
 

@@ -89,6 +89,22 @@ int cli_getopt_error(int c, char *const argv[]);
 int cli_no_operands(int argc, char *const argv[]);
 
 /*
+ * The end of every getopt loop's switch: the options all tools share and
+ * getopt's errors. @c 'h' prints @usage (to stdout) and 'V' the version of
+ * @tool; both return EXIT_OK. Anything else goes to cli_getopt_error().
+ * For `default: return cli_common_option(c, argv, usage, "tool");`.
+ */
+int cli_common_option(int c, char *const argv[], void (*usage)(void), const char *tool);
+
+/*
+ * After the getopt loop, a command taking exactly one operand: set
+ * *@operand to it and return 0. With none, log @missing; with more, log
+ * "unexpected argument '<arg>'"; either way add the hint and return
+ * EXIT_USAGE.
+ */
+int cli_one_operand(int argc, char *const argv[], const char *missing, const char **operand);
+
+/*
  * Parse --t0 NS: an absolute CLOCK_MONOTONIC instant in ns that tools
  * started together measure their t_ns from (e.g. from `host-facts
  * --monotonic-ns`). It must be a decimal integer, not negative and not more

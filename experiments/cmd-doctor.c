@@ -53,14 +53,8 @@ int cmd_doctor(int argc, char **argv)
 				return cli_usage_error("--kvm-dev: empty path");
 			kvm_dev = optarg;
 			break;
-		case 'h':
-			doctor_usage();
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("stealscope");
-			return EXIT_OK;
 		default:
-			return cli_getopt_error(opt, argv);
+			return cli_common_option(opt, argv, doctor_usage, "stealscope");
 		}
 	}
 	if (cli_no_operands(argc, argv))

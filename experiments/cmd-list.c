@@ -53,18 +53,10 @@ int cmd_list(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			list_usage();
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("stealscope");
-			return EXIT_OK;
-		default:
-			return cli_getopt_error(opt, argv);
-		}
-	}
+	/* --help, --version or a usage error: each ends the command */
+	opt = getopt_long(argc, argv, ":hV", longopts, NULL);
+	if (opt != -1)
+		return cli_common_option(opt, argv, list_usage, "stealscope");
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
 	if (specdir_first(dir, sizeof(dir)))

@@ -19,21 +19,20 @@
 #include <limits.h>
 #include <stdio.h>
 
-static void plot_usage(FILE *f)
+static void plot_usage(void)
 {
-	fprintf(f,
-		"Usage: stealscope plot [options] DIR\n"
-		"Redraw every plot of the results directory DIR from its files, without\n"
-		"measuring again: progress-<policy>, steal-<policy> and, for a comparison,\n"
-		"policies, each as .png and .svg in DIR (and <policy>/rep-1/rates.csv, the\n"
-		"per-interval rates the steal plot draws). DIR may also be results/<name>,\n"
-		"meaning its latest run.\n"
-		"\n"
-		"  -h, --help              show this help and exit\n"
-		"  -V, --version           show the version and exit\n"
-		"\n"
-		"Exit status: 0 ok, 1 a plot failed, 2 usage error or DIR is not a results\n"
-		"directory, 4 gnuplot not installed.\n");
+	printf("Usage: stealscope plot [options] DIR\n"
+	       "Redraw every plot of the results directory DIR from its files, without\n"
+	       "measuring again: progress-<policy>, steal-<policy> and, for a comparison,\n"
+	       "policies, each as .png and .svg in DIR (and <policy>/rep-1/rates.csv, the\n"
+	       "per-interval rates the steal plot draws). DIR may also be results/<name>,\n"
+	       "meaning its latest run.\n"
+	       "\n"
+	       "  -h, --help              show this help and exit\n"
+	       "  -V, --version           show the version and exit\n"
+	       "\n"
+	       "Exit status: 0 ok, 1 a plot failed, 2 usage error or DIR is not a results\n"
+	       "directory, 4 gnuplot not installed.\n");
 }
 
 int cmd_plot(int argc, char **argv)
@@ -44,27 +43,18 @@ int cmd_plot(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char dir[PATH_MAX];
+	const char *arg;
 	int opt, rc;
 
 	opterr = 0;                    /* our own messages, in our format */
 	optind = 0;                    /* a fresh scan: main() may have used getopt */
-	while ((opt = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			plot_usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("stealscope plot");
-			return EXIT_OK;
-		default:
-			return cli_getopt_error(opt, argv);
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error("missing the results directory (DIR)");
-	if (optind + 1 < argc)
-		return cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
-	if (reportdata_resolve_dir(argv[optind], dir, sizeof(dir)))
+	/* --help, --version or a usage error: each ends the command */
+	opt = getopt_long(argc, argv, ":hV", longopts, NULL);
+	if (opt != -1)
+		return cli_common_option(opt, argv, plot_usage, "stealscope plot");
+	if (cli_one_operand(argc, argv, "missing the results directory (DIR)", &arg))
+		return EXIT_USAGE;
+	if (reportdata_resolve_dir(arg, dir, sizeof(dir)))
 		return cli_usage_hint();
 
 	rc = results_plot_all(dir);

@@ -46,22 +46,11 @@ int cmd_report(int argc, char **argv)
 
 	optind = 0;                    /* a fresh getopt scan of this subcommand's argv */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			report_usage();
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("stealscope");
-			return EXIT_OK;
-		default:
-			return cli_getopt_error(opt, argv);
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error("missing results directory DIR");
-	arg = argv[optind++];
-	if (cli_no_operands(argc, argv))
+	/* --help, --version or a usage error: each ends the command */
+	opt = getopt_long(argc, argv, ":hV", longopts, NULL);
+	if (opt != -1)
+		return cli_common_option(opt, argv, report_usage, "stealscope");
+	if (cli_one_operand(argc, argv, "missing results directory DIR", &arg))
 		return EXIT_USAGE;
 	/* As `stealscope plot` does: never write report.html into just any directory. */
 	if (reportdata_resolve_dir(arg, dir, sizeof(dir)))

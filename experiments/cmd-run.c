@@ -125,20 +125,12 @@ int cmd_run(int argc, char **argv)
 				return cli_usage_error("--policy: empty policy name");
 			o.policy = optarg;
 			break;
-		case 'h':
-			run_usage();
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("stealscope");
-			return EXIT_OK;
 		default:
-			return cli_getopt_error(opt, argv);
+			return cli_common_option(opt, argv, run_usage, "stealscope");
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("missing EXPERIMENT (`stealscope list` shows them)");
-	o.experiment = argv[optind++];
-	if (cli_no_operands(argc, argv))
+	if (cli_one_operand(argc, argv, "missing EXPERIMENT (`stealscope list` shows them)",
+			    &o.experiment))
 		return EXIT_USAGE;
 	if (!*o.experiment)
 		return cli_usage_error("empty EXPERIMENT");

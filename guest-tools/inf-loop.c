@@ -49,36 +49,35 @@ struct inf_stats {
 	int64_t last_ns;                /* ... and when it ended */
 };
 
-static void usage(FILE *f)
+static void usage(void)
 {
-	fprintf(f,
-		"Usage: inf-loop [OPTION]...\n"
-		"Burn CPU: busy for PCT of every period, until DUR has passed or until\n"
-		"SIGINT/SIGTERM. On exit, report how long it ran and how busy it was.\n"
-		"\n"
-		"  -c, --cpu C           pin to CPU C (default: not pinned)\n"
-		"      --delay DUR       sleep DUR after starting (or after --t0) before\n"
-		"                        the first period (default 0); --duration counts\n"
-		"                        from its end\n"
-		"  -d, --duration DUR    stop after DUR (default: run until a signal)\n"
-		"  -D, --duty PCT        busy share of every period, above 0 up to 100\n"
-		"                        (default 100)\n"
-		"      --period DUR      duty-cycle period, 100us..60s (default 100ms)\n"
-		"      --nice N          run at nice level N, -20..19\n"
-		"      --t0 NS           count --delay and the t_ns reported from the\n"
-		"                        CLOCK_MONOTONIC instant NS (e.g. from host-facts\n"
-		"                        --monotonic-ns), to share one time axis with other\n"
-		"                        tools; at most 1 minute ahead\n"
-		"  -h, --help            show this help and exit\n"
-		"  -V, --version         show the version and exit\n"
-		"\n"
-		"On exit it reports on stderr how long it ran, how busy it was, and the\n"
-		"start and stop of the loop as t_ns (ns from --t0, or from its own start).\n"
-		"Durations take a unit: 250ns, 10us, 2ms, 1.5s.\n"
-		"Short options mean the same in every stealscope measurement tool:\n"
-		"-p and -n (--pid, --count elsewhere) are not --period and --nice here.\n"
-		"Exit status: 0 ok (also when stopped by a signal, even during --delay),\n"
-		"1 failure, 2 usage error.\n");
+	printf("Usage: inf-loop [OPTION]...\n"
+	       "Burn CPU: busy for PCT of every period, until DUR has passed or until\n"
+	       "SIGINT/SIGTERM. On exit, report how long it ran and how busy it was.\n"
+	       "\n"
+	       "  -c, --cpu C           pin to CPU C (default: not pinned)\n"
+	       "      --delay DUR       sleep DUR after starting (or after --t0) before\n"
+	       "                        the first period (default 0); --duration counts\n"
+	       "                        from its end\n"
+	       "  -d, --duration DUR    stop after DUR (default: run until a signal)\n"
+	       "  -D, --duty PCT        busy share of every period, above 0 up to 100\n"
+	       "                        (default 100)\n"
+	       "      --period DUR      duty-cycle period, 100us..60s (default 100ms)\n"
+	       "      --nice N          run at nice level N, -20..19\n"
+	       "      --t0 NS           count --delay and the t_ns reported from the\n"
+	       "                        CLOCK_MONOTONIC instant NS (e.g. from host-facts\n"
+	       "                        --monotonic-ns), to share one time axis with other\n"
+	       "                        tools; at most 1 minute ahead\n"
+	       "  -h, --help            show this help and exit\n"
+	       "  -V, --version         show the version and exit\n"
+	       "\n"
+	       "On exit it reports on stderr how long it ran, how busy it was, and the\n"
+	       "start and stop of the loop as t_ns (ns from --t0, or from its own start).\n"
+	       "Durations take a unit: 250ns, 10us, 2ms, 1.5s.\n"
+	       "Short options mean the same in every stealscope measurement tool:\n"
+	       "-p and -n (--pid, --count elsewhere) are not --period and --nice here.\n"
+	       "Exit status: 0 ok (also when stopped by a signal, even during --delay),\n"
+	       "1 failure, 2 usage error.\n");
 }
 
 /* getopt values of the long-only options (-d is --duration here) */
@@ -145,14 +144,8 @@ static int parse_args(int argc, char **argv, struct inf_cfg *cfg)
 				return EXIT_USAGE;
 			cfg->has_t0 = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			cli_print_version(log_tool());
-			return EXIT_OK;
 		default:
-			return cli_getopt_error(c, argv);
+			return cli_common_option(c, argv, usage, log_tool());
 		}
 	}
 	if (cli_no_operands(argc, argv))

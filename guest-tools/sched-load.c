@@ -61,38 +61,37 @@ struct shared {
 	int64_t stamps[];               /* procs rows of units stamps */
 };
 
-static void usage(FILE *f)
+static void usage(void)
 {
-	fprintf(f,
-		"Usage: sched-load [OPTION]...\n"
-		"Run N CPU-bound processes pinned to one CPU, each doing U calibrated work\n"
-		"units from a common start, and write their progress over time as CSV.\n"
-		"\n"
-		"      --procs N         number of processes, 1..%d (default 2)\n"
-		"  -c, --cpu C           CPU to pin all of them to (default 0)\n"
-		"      --units U         work units per process, 1..%lld (default 100)\n"
-		"  -w, --unit-work DUR   CPU time of one unit, 1us..10s (default 1ms)\n"
-		"      --delay DUR       wait DUR after the common start before working\n"
-		"                        (default 0)\n"
-		"  -o, --out FILE        write the CSV to FILE (default: stdout)\n"
-		"      --t0 NS           measure t_ns from the CLOCK_MONOTONIC instant NS\n"
-		"                        (e.g. from host-facts --monotonic-ns) instead of\n"
-		"                        from the common start, to share one time axis\n"
-		"                        with other tools; at most 1 minute ahead\n"
-		"  -v, --verbose         report calibration and timing details on stderr\n"
-		"  -h, --help            show this help and exit\n"
-		"  -V, --version         show the version and exit\n"
-		"\n"
-		"CSV columns: proc,unit,t_ns,progress_pct (t_ns from the common start,\n"
-		"or from --t0 when given). The summary on stderr counts from the common\n"
-		"start either way.\n"
-		"Durations take a unit: 250ns, 10us, 2ms, 1.5s.\n"
-		"Short options mean the same in every stealscope measurement tool: -p,\n"
-		"-n and -d (--pid, --count, --duration elsewhere) are not --procs,\n"
-		"--units and --delay here, which have no short form.\n"
-		"Exit status: 0 ok, 1 failure or interrupted (partial CSV written),\n"
-		"2 usage error.\n",
-		MAX_PROCS, MAX_UNITS);
+	printf("Usage: sched-load [OPTION]...\n"
+	       "Run N CPU-bound processes pinned to one CPU, each doing U calibrated work\n"
+	       "units from a common start, and write their progress over time as CSV.\n"
+	       "\n"
+	       "      --procs N         number of processes, 1..%d (default 2)\n"
+	       "  -c, --cpu C           CPU to pin all of them to (default 0)\n"
+	       "      --units U         work units per process, 1..%lld (default 100)\n"
+	       "  -w, --unit-work DUR   CPU time of one unit, 1us..10s (default 1ms)\n"
+	       "      --delay DUR       wait DUR after the common start before working\n"
+	       "                        (default 0)\n"
+	       "  -o, --out FILE        write the CSV to FILE (default: stdout)\n"
+	       "      --t0 NS           measure t_ns from the CLOCK_MONOTONIC instant NS\n"
+	       "                        (e.g. from host-facts --monotonic-ns) instead of\n"
+	       "                        from the common start, to share one time axis\n"
+	       "                        with other tools; at most 1 minute ahead\n"
+	       "  -v, --verbose         report calibration and timing details on stderr\n"
+	       "  -h, --help            show this help and exit\n"
+	       "  -V, --version         show the version and exit\n"
+	       "\n"
+	       "CSV columns: proc,unit,t_ns,progress_pct (t_ns from the common start,\n"
+	       "or from --t0 when given). The summary on stderr counts from the common\n"
+	       "start either way.\n"
+	       "Durations take a unit: 250ns, 10us, 2ms, 1.5s.\n"
+	       "Short options mean the same in every stealscope measurement tool: -p,\n"
+	       "-n and -d (--pid, --count, --duration elsewhere) are not --procs,\n"
+	       "--units and --delay here, which have no short form.\n"
+	       "Exit status: 0 ok, 1 failure or interrupted (partial CSV written),\n"
+	       "2 usage error.\n",
+	       MAX_PROCS, MAX_UNITS);
 }
 
 /* getopt values of the long-only options */
@@ -162,14 +161,8 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 		case 'v':
 			cfg->verbose = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			cli_print_version(log_tool());
-			return EXIT_OK;
 		default:
-			return cli_getopt_error(c, argv);
+			return cli_common_option(c, argv, usage, log_tool());
 		}
 	}
 	if (cli_no_operands(argc, argv))

@@ -120,14 +120,8 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	sampleloop_opts_init(&cfg->loop);
 	cfg->format = CS_CSV;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":" SAMPLELOOP_SHORTOPTS "c:f:hV", longopts,
-				  NULL)) != -1) {
-		rc = sampleloop_opts_parse(&cfg->loop, opt, optarg);
-		if (rc == 0)
-			continue;
-		if (rc != 1)
-			return rc;
+	while ((opt = sampleloop_getopt(&cfg->loop, argc, argv, ":" SAMPLELOOP_SHORTOPTS "c:f:hV",
+					longopts, &rc)) != -1) {
 		switch (opt) {
 		case 'c':
 			cpus_arg = optarg;
@@ -141,16 +135,12 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 				return cli_usage_error("--format: unknown format '%s' (csv or table)",
 						       optarg);
 			break;
-		case 'h':
-			usage();
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("cpu-sampler");
-			return EXIT_OK;
 		default:
-			return cli_getopt_error(opt, argv);
+			return cli_common_option(opt, argv, usage, "cpu-sampler");
 		}
 	}
+	if (rc)
+		return rc;
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
 	rc = sampleloop_opts_finish(&cfg->loop);

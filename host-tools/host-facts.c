@@ -86,14 +86,8 @@ static int parse_args(int argc, char **argv, struct hf_config *cfg)
 		case 'm':
 			cfg->monotonic_ns = 1;
 			break;
-		case 'h':
-			usage();
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("host-facts");
-			return EXIT_OK;
 		default:
-			return cli_getopt_error(opt, argv);
+			return cli_common_option(opt, argv, usage, "host-facts");
 		}
 	}
 	if (cli_no_operands(argc, argv))

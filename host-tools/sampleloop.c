@@ -73,6 +73,25 @@ int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg)
 	}
 }
 
+int sampleloop_getopt(struct sampleloop_opts *o, int argc, char *const argv[],
+		      const char *shortopts, const struct option *longopts, int *rc)
+{
+	int opt;
+
+	*rc = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		*rc = sampleloop_opts_parse(o, opt, optarg);
+		if (*rc == 1) {
+			*rc = 0;
+			return opt;
+		}
+		if (*rc)
+			return -1;
+	}
+	return -1;
+}
+
 int sampleloop_opts_finish(struct sampleloop_opts *o)
 {
 	struct stat sb;

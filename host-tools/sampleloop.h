@@ -67,6 +67,16 @@ void sampleloop_opts_init(struct sampleloop_opts *o);
 int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg);
 
 /*
+ * getopt_long() (with opterr 0) that handles the shared options itself with
+ * sampleloop_opts_parse(): returns the next option that is not one of them
+ * for the tool's own switch, or -1 at the end of the options and when a
+ * shared option's value was bad. *@rc is 0, or EXIT_USAGE (printed) in that
+ * last case; check it after the loop.
+ */
+int sampleloop_getopt(struct sampleloop_opts *o, int argc, char *const argv[],
+		      const char *shortopts, const struct option *longopts, int *rc);
+
+/*
  * After getopt: refuse --count with --duration and a duration shorter than
  * the interval, check that --root is a directory, set nintervals, and check
  * that --out can be written (fileio_check_output()) before anything is

@@ -168,14 +168,8 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
 	int opt, rc;
 
 	sampleloop_opts_init(&cfg->loop);
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":" SAMPLELOOP_SHORTOPTS "t:p:hV", longopts,
-				  NULL)) != -1) {
-		rc = sampleloop_opts_parse(&cfg->loop, opt, optarg);
-		if (rc == 0)
-			continue;
-		if (rc != 1)
-			return rc;
+	while ((opt = sampleloop_getopt(&cfg->loop, argc, argv, ":" SAMPLELOOP_SHORTOPTS "t:p:hV",
+					longopts, &rc)) != -1) {
 		switch (opt) {
 		case 't':
 			rc = parse_tids(cfg, optarg);
@@ -197,16 +191,12 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
 				return cli_usage_error("--domain: empty name");
 			cfg->domain = optarg;
 			break;
-		case 'h':
-			usage();
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("vcpu-sampler");
-			return EXIT_OK;
 		default:
-			return cli_getopt_error(opt, argv);
+			return cli_common_option(opt, argv, usage, "vcpu-sampler");
 		}
 	}
+	if (rc)
+		return rc;
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
 	if (cfg->domain && (cfg->pid || cfg->ntids))
@@ -442,6 +432,18 @@ static int vs_flush(void *arg)
 	return csvw_flush(ctx->csv);
 }
 
+/*
+ * From here on SIGINT/SIGTERM stop the sampling loop instead of the
+ * process; then open the CSV output (--out) with @cols. NULL on failure.
+ */
+static struct csvw *start_output(const struct sampleloop_opts *loop,
+				 const char *const *cols, size_t ncols)
+{
+	if (cli_install_stop_handlers())
+		return NULL;
+	return csvw_open(loop->out, cols, ncols);
+}
+
 /* The --tid/--pid mode. Returns the exit code. */
 static int run_threads(struct vs_config *cfg)
 {
@@ -461,9 +463,7 @@ static int run_threads(struct vs_config *cfg)
 	if (status != EXIT_OK)
 		goto out;
 	status = EXIT_FAIL;
-	if (cli_install_stop_handlers())
-		goto out;
-	ctx.csv = csvw_open(cfg->loop.out, cols, sizeof(cols) / sizeof(cols[0]));
+	ctx.csv = start_output(&cfg->loop, cols, sizeof(cols) / sizeof(cols[0]));
 	if (!ctx.csv)
 		goto out;
 
@@ -709,9 +709,7 @@ static int run_domain(const struct vs_config *cfg)
 		goto out;
 	status = EXIT_FAIL;
 	/* Only now: until here SIGINT ends a connection attempt that hangs. */
-	if (cli_install_stop_handlers())
-		goto out;
-	ctx.csv = csvw_open(cfg->loop.out, cols, sizeof(cols) / sizeof(cols[0]));
+	ctx.csv = start_output(&cfg->loop, cols, sizeof(cols) / sizeof(cols[0]));
 	if (!ctx.csv)
 		goto out;
 

@@ -86,14 +86,8 @@ static int parse_args(int argc, char **argv, struct vv_config *cfg)
 				return cli_usage_error("--interval: %s is below 1ms (0 for no rates)",
 						       optarg);
 			break;
-		case 'h':
-			usage();
-			return EXIT_OK;
-		case 'V':
-			cli_print_version("virt-vcpus");
-			return EXIT_OK;
 		default:
-			return cli_getopt_error(opt, argv);
+			return cli_common_option(opt, argv, usage, "virt-vcpus");
 		}
 	}
 	if (cli_no_operands(argc, argv))

@@ -645,3 +645,29 @@ out_unlink:
 	unlink(svg_tmp);
 	return rc;
 }
+
+int gnuplot_script_text(const char *out_base, const char *what,
+			int (*build)(struct gnuplot_script *s, const void *ctx,
+				     const char *png_path, const char *svg_path),
+			const void *ctx, char **script)
+{
+	struct gnuplot_script s;
+	char png[4096], svg[4096];
+	int rc;
+
+	*script = NULL;
+	if ((size_t)snprintf(png, sizeof(png), "%s.png", out_base) >= sizeof(png) ||
+	    (size_t)snprintf(svg, sizeof(svg), "%s.svg", out_base) >= sizeof(svg))
+		return log_err(-ENAMETOOLONG, "output name %s too long", out_base);
+	gnuplot_script_init(&s);
+	rc = build(&s, ctx, png, svg);
+	if (rc) {
+		gnuplot_script_free(&s);
+		return rc;
+	}
+	rc = gnuplot_script_take(&s, script);
+	if (rc)
+		rc = log_err(rc, "building the %s script: %s", what, rc == -EINVAL ?
+			     "a name or title contains a line break" : strerror(-rc));
+	return rc;
+}

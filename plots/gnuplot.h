@@ -125,4 +125,16 @@ int gnuplot_render(const char *out_base, int save_script,
 				const char *png_path, const char *svg_path),
 		   const void *ctx);
 
+/*
+ * The script @build appends for the outputs BASE.png and BASE.svg, without
+ * running gnuplot: *@script gets the text (caller frees), NULL on error.
+ * @what names the plot in the error message ("building the @what script").
+ * Returns 0, -ENAMETOOLONG, -EINVAL (a line break in a name or title) or
+ * -ENOMEM, all logged.
+ */
+int gnuplot_script_text(const char *out_base, const char *what,
+			int (*build)(struct gnuplot_script *s, const void *ctx,
+				     const char *png_path, const char *svg_path),
+			const void *ctx, char **script);
+
 #endif

@@ -332,24 +332,13 @@ static int pol_build(struct gnuplot_script *s, const void *ctx, const char *png,
 int plot_policies_script(const struct plot_policies_opts *o, char **script)
 {
 	struct pol_prep p;
-	struct gnuplot_script s;
-	char png[4096], svg[4096];
 	int rc;
 
 	*script = NULL;
 	rc = pol_prepare(o, &p);
 	if (rc)
 		return rc;
-	if ((size_t)snprintf(png, sizeof(png), "%s.png", o->out_base) >= sizeof(png) ||
-	    (size_t)snprintf(svg, sizeof(svg), "%s.svg", o->out_base) >= sizeof(svg))
-		return log_err(-ENAMETOOLONG, "output name %s too long", o->out_base);
-	gnuplot_script_init(&s);
-	pol_build(&s, &p, png, svg);
-	rc = gnuplot_script_take(&s, script);
-	if (rc)
-		rc = log_err(rc, "building the policies script: %s", rc == -EINVAL ?
-			     "a name or title contains a line break" : strerror(-rc));
-	return rc;
+	return gnuplot_script_text(o->out_base, "policies", pol_build, &p, script);
 }
 
 int plot_policies(const struct plot_policies_opts *o)

@@ -243,26 +243,12 @@ static int progress_prepare(const struct plot_progress_opts *o, struct progress_
 int plot_progress_script(const struct plot_progress_opts *o, char **script)
 {
 	struct progress_data d;
-	struct gnuplot_script s;
-	char png[4096], svg[4096];
 	int rc;
 
 	*script = NULL;
 	rc = progress_prepare(o, &d);
-	if (rc)
-		goto out;
-	if ((size_t)snprintf(png, sizeof(png), "%s.png", o->out_base) >= sizeof(png) ||
-	    (size_t)snprintf(svg, sizeof(svg), "%s.svg", o->out_base) >= sizeof(svg)) {
-		rc = log_err(-ENAMETOOLONG, "output name %s too long", o->out_base);
-		goto out;
-	}
-	gnuplot_script_init(&s);
-	progress_build(&s, &d, png, svg);
-	rc = gnuplot_script_take(&s, script);
-	if (rc)
-		rc = log_err(rc, "building the progress script: %s", rc == -EINVAL ?
-			     "a name or title contains a line break" : strerror(-rc));
-out:
+	if (!rc)
+		rc = gnuplot_script_text(o->out_base, "progress", progress_build, &d, script);
 	progress_data_free(&d);
 	return rc;
 }

@@ -236,26 +236,12 @@ static int ts_build(struct gnuplot_script *s, const void *ctx, const char *png,
 int plot_timeseries_script(const struct plot_timeseries_opts *o, char **script)
 {
 	struct ts_data d;
-	struct gnuplot_script s;
-	char png[4096], svg[4096];
 	int rc;
 
 	*script = NULL;
 	rc = ts_prepare(o, &d);
-	if (rc)
-		goto out;
-	if ((size_t)snprintf(png, sizeof(png), "%s.png", o->out_base) >= sizeof(png) ||
-	    (size_t)snprintf(svg, sizeof(svg), "%s.svg", o->out_base) >= sizeof(svg)) {
-		rc = log_err(-ENAMETOOLONG, "output name %s too long", o->out_base);
-		goto out;
-	}
-	gnuplot_script_init(&s);
-	ts_build(&s, &d, png, svg);
-	rc = gnuplot_script_take(&s, script);
-	if (rc)
-		rc = log_err(rc, "building the time series script: %s", rc == -EINVAL ?
-			     "a name or title contains a line break" : strerror(-rc));
-out:
+	if (!rc)
+		rc = gnuplot_script_text(o->out_base, "time series", ts_build, &d, script);
 	ts_data_free(&d);
 	return rc;
 }

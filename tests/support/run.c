@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -357,19 +356,6 @@ int support_least_busy_cpu(void)
 	print_message("least-busy CPU %d: %.0f%% idle over %d ms (window %d)\n", best, idle,
 		      LEAST_BUSY_SAMPLE_MS, w > LEAST_BUSY_WINDOWS ? LEAST_BUSY_WINDOWS : w);
 	return best;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-int support_rmtree(const char *dir)
-{
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The index of column @col, which must exist. */

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "common/csvio.h"
+#include "tests/support/files.h"
 
 /* What one finished run of a tool left behind. */
 struct support_run {
@@ -108,9 +109,6 @@ void support_sleep_ms(int ms);
 
 /* How often @needle occurs in @s (without overlaps). */
 size_t support_count_substr(const char *s, const char *needle);
-
-/* Remove @dir and everything below it; 0 or -1. */
-int support_rmtree(const char *dir);
 
 /*
  * The whole file @path (a /proc file too) as a string, "" when it cannot be

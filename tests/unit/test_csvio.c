@@ -15,11 +15,11 @@
 
 #include "common/csvio.h"
 #include "common/log.h"
+#include "tests/support/files.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,21 +36,10 @@
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_tmpdir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/stealscope-csvio-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	return 0;
+	return support_mkdtemp(tmpdir, sizeof(tmpdir), "csvio");
 }
 
 static int teardown_tmpdir(void **state)
@@ -61,32 +50,12 @@ static int teardown_tmpdir(void **state)
 	/* A failed disk-full test may leave its tmpfs mounted: never recurse into it. */
 	snprintf(mnt, sizeof(mnt), "%s/tiny", tmpdir);
 	(void)umount2(mnt, MNT_DETACH);
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return support_rmtree(tmpdir);
 }
 
 static void tmp_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", tmpdir, name);
-}
-
-/* Whole file as a string (caller frees), NULL if it does not exist. */
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
 }
 
 /* Number of entries in @dir other than . and .. */
@@ -141,7 +110,7 @@ static void test_csvio_writer_exact_text(void **state)
 	assert_int_equal(csvw_end_row(w), 0);
 	assert_int_equal(csvw_commit(w), 0);
 
-	text = slurp(path);
+	text = support_read_file(path);
 	assert_non_null(text);
 	assert_string_equal(text, "t_ns,name,value_pct,count\n"
 				  "1000,\"a,b\",1.50,7\n"
@@ -174,7 +143,7 @@ static void test_csvio_writer_quotes_only_when_needed(void **state)
 	assert_int_equal(csvw_end_row(w), 0);
 	assert_int_equal(csvw_commit(w), 0);
 
-	text = slurp(path);
+	text = support_read_file(path);
 	assert_non_null(text);
 	assert_string_equal(text, "has space,\"q\"\"h\"\n"
 				  "\"say \"\"hi\"\"\",\" lead\"\n"
@@ -336,7 +305,7 @@ static void test_csvio_stdout_dash(void **state)
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
-	text = slurp(path);
+	text = support_read_file(path);
 	assert_non_null(text);
 	assert_string_equal(text, "x,y\n3,\"x,y\"\n");
 	free(text);
@@ -673,7 +642,7 @@ static void test_csvio_abort_keeps_old_file(void **state)
 	csvw_end_row(w);
 	csvw_abort(w);
 
-	text = slurp(path);
+	text = support_read_file(path);
 	assert_non_null(text);
 	assert_string_equal(text, "a\n1\n");
 	free(text);

@@ -18,10 +18,10 @@
 #include "common/log.h"
 #include "experiments/commands.h"
 #include "experiments/doctor.h"
+#include "tests/support/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,26 +41,17 @@
 
 static char root[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_root(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/stealscope-doctor-XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
+	return support_mkdtemp(root, sizeof(root), "doctor");
 }
 
 static int teardown_root(void **state)
 {
 	(void)state;
 	log_set_quiet(1);              /* doctor_run() switches logging back on */
-	return nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return support_rmtree(root);
 }
 
 /* mkdir -p <root>/<rel> */

@@ -16,12 +16,12 @@
 #include "common/hostinfo.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "tests/support/files.h"
 
 #include <dirent.h>
 #include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,25 +39,16 @@
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_tmpdir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/stealscope-hostinfo-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return support_mkdtemp(tmpdir, sizeof(tmpdir), "hostinfo");
 }
 
 static int teardown_tmpdir(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return support_rmtree(tmpdir);
 }
 
 /* Create <tmpdir>/<rel> with @text (NULL: a directory), parents included. */
@@ -82,25 +73,6 @@ static void put(const char *rel, const char *text)
 	assert_non_null(fp);
 	fputs(text, fp);
 	fclose(fp);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
 }
 
 static void test_hostinfo_pvm_fixture(void **state)
@@ -286,7 +258,7 @@ static void test_hostinfo_meta_write_content(void **state)
 	after = time(NULL);
 
 	snprintf(path, sizeof(path), "%s/meta.json", tmpdir);
-	text = slurp(path);
+	text = support_read_file(path);
 	assert_non_null(text);
 	assert_contains(text, "\"tool\": \"cpu-sampler\"");
 	assert_contains(text, "\"version\": \"" STEALSCOPE_VERSION "\"");
@@ -371,7 +343,7 @@ static void test_hostinfo_meta_write_error_logged_once(void **state)
 	assert_int_equal(rc, -ENOSPC);
 	assert_contains(log_last_error(), "meta.json");
 	assert_contains(log_last_error(), "No space left on device");
-	text = slurp(errpath);
+	text = support_read_file(errpath);
 	assert_non_null(text);
 	for (p = text; (p = strstr(p, ": error: ")); p++)
 		nerr++;

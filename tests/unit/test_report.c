@@ -19,10 +19,10 @@
 #include "experiments/commands.h"
 #include "experiments/report.h"
 #include "experiments/summary.h"
+#include "tests/support/files.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -47,25 +47,16 @@
 
 static char dir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_dir(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/stealscope-report-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return support_mkdtemp(dir, sizeof(dir), "report");
 }
 
 static int teardown_dir(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return support_rmtree(dir);
 }
 
 static void put(const char *rel, const char *text)
@@ -83,20 +74,10 @@ static void put(const char *rel, const char *text)
 static char *slurp_report(void)
 {
 	char path[PATH_MAX], *buf;
-	FILE *fp;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/report.html", dir);
-	fp = fopen(path, "r");
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
+	buf = support_read_file(path);
 	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
 	return buf;
 }
 

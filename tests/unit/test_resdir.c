@@ -13,11 +13,11 @@
 
 #include "common/log.h"
 #include "common/resdir.h"
+#include "tests/support/files.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,25 +34,16 @@
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_tmpdir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/stealscope-resdir-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return support_mkdtemp(tmpdir, sizeof(tmpdir), "resdir");
 }
 
 static int teardown_tmpdir(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return support_rmtree(tmpdir);
 }
 
 static int is_dir(const char *path)
@@ -67,25 +58,6 @@ static int exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
 }
 
 /* Entries of @dir whose name contains ".tmp." */
@@ -138,7 +110,7 @@ static void test_resdir_creates_tree_with_marker_and_latest(void **state)
 	assert_true(timegm(&tm) >= before && timegm(&tm) <= after);
 
 	snprintf(marker, sizeof(marker), "%s/%s", dir, RESDIR_INCOMPLETE);
-	text = slurp(marker);
+	text = support_read_file(marker);
 	assert_non_null(text);
 	assert_contains(text, "not finished");
 	free(text);
@@ -270,7 +242,7 @@ static void test_resdir_afile_commit_renames(void **state)
 	assert_false(exists(path));
 	assert_int_equal(afile_commit(f), 0);
 	assert_false(exists(tmp));
-	text = slurp(path);
+	text = support_read_file(path);
 	assert_non_null(text);
 	assert_string_equal(text, "{\"ok\": 1}\n");
 	free(text);
@@ -291,7 +263,7 @@ static void test_resdir_afile_abort_leaves_nothing(void **state)
 	afile_abort(f);
 	snprintf(path, sizeof(path), "%s/report.html", tmpdir);
 	{
-		char *text = slurp(path);
+		char *text = support_read_file(path);
 
 		assert_non_null(text);
 		assert_string_equal(text, "old\n");

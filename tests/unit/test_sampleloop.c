@@ -87,8 +87,11 @@ struct loop_case {
 };
 
 /*
- * Each case runs at a 1 ms interval. Unbounded runs render in batches of
- * BATCH intervals, flushing after each; a bounded one renders at the end.
+ * Unbounded cases run at a 1 ms interval and end after a number of samples;
+ * they render in batches of BATCH intervals, flushing after each. The bounded
+ * case counts deadlines instead, so it runs at 10 ms: at 1 ms a slow
+ * (sanitized, loaded) run overran some and took fewer samples. It renders once,
+ * at the end.
  */
 static const struct loop_case cases[] = {
 	/* every pair once, in order; two full batches flushed mid-run */
@@ -119,7 +122,7 @@ static void test_sampleloop_renders_every_pair_once(void **state)
 		struct fake f = c->f;
 
 		sampleloop_opts_init(&o);
-		o.interval_ns = NS_PER_MS;
+		o.interval_ns = c->count ? 10 * NS_PER_MS : NS_PER_MS;
 		o.count = c->count;
 		assert_int_equal(sampleloop_opts_finish(&o), 0);
 		rc = sampleloop_run(&o, sizeof(int64_t), &fake_ops, &f, &st);
