@@ -316,6 +316,24 @@ int runsum_table(const struct runsum *acc, FILE *fp)
 	return rc;
 }
 
+size_t runsum_warn_noisy_baselines(const struct runsum *acc, double limit_pct)
+{
+	struct phase_summary means;
+	size_t i, n = 0;
+
+	for (i = 0; i < acc->n; i++) {
+		summary_spread_means(&acc->rows[i].spread, &means);
+		if (!summary_baseline_noisy(acc->rows[i].phase, &means, limit_pct))
+			continue;
+		log_warn("policy %s vCPU %d: the baseline was not quiet: %.1f%% run delay "
+			 "before any host contention (other load on its CPU?); the contended "
+			 "figures are measured against a disturbed reference",
+			 acc->rows[i].policy, acc->rows[i].vcpu, means.host_delay_pct);
+		n++;
+	}
+	return n;
+}
+
 void runsum_free(struct runsum *acc)
 {
 	size_t i;

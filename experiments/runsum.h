@@ -54,4 +54,10 @@ int runsum_table(const struct runsum *acc, FILE *fp);
 
 void runsum_free(struct runsum *acc);
 
+/*
+ * Warn on stderr about every baseline phase whose mean host run delay is
+ * above @limit_pct (see summary_baseline_noisy()). Returns how many.
+ */
+size_t runsum_warn_noisy_baselines(const struct runsum *acc, double limit_pct);
+
 #endif

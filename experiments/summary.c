@@ -576,3 +576,9 @@ int summary_table_row(FILE *fp, const struct summary_key *k, const struct phase_
 		cell(c[7], sizeof(c[7]), s->steal_diff_pct, 1, 1));
 	return table_done(fp);
 }
+
+int summary_baseline_noisy(const char *phase, const struct phase_summary *s, double limit_pct)
+{
+	return !strcmp(phase, "baseline") && !isnan(s->host_delay_pct) &&
+	       s->host_delay_pct > limit_pct;
+}

@@ -253,4 +253,13 @@ void summary_json_spread(struct jsonw *j, const struct summary_key *k,
 int summary_table_header(FILE *fp);
 int summary_table_row(FILE *fp, const struct summary_key *k, const struct phase_summary *s);
 
+/*
+ * Nonzero when @phase is the uncontended "baseline" and its host run delay
+ * exceeds @limit_pct: something other than the experiment's own contention
+ * took CPU time from the vCPU, so the contended figures and every fraction
+ * of the baseline are measured against a disturbed reference. NaN is not
+ * noisy (nothing was measured).
+ */
+int summary_baseline_noisy(const char *phase, const struct phase_summary *s, double limit_pct);
+
 #endif

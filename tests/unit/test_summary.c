@@ -618,6 +618,23 @@ static void test_summary_json_text(void **state)
 	free(text);
 }
 
+/* Only a baseline phase with run delay above the limit counts as noisy. */
+static void test_summary_baseline_noisy(void **state)
+{
+	struct phase_summary s = { .host_delay_pct = 16.2 };
+
+	(void)state;
+	assert_true(summary_baseline_noisy("baseline", &s, 5.0));
+	assert_false(summary_baseline_noisy("contended", &s, 5.0));
+	assert_false(summary_baseline_noisy("all", &s, 5.0));
+	s.host_delay_pct = 5.0;
+	assert_false(summary_baseline_noisy("baseline", &s, 5.0));
+	s.host_delay_pct = 5.01;
+	assert_true(summary_baseline_noisy("baseline", &s, 5.0));
+	s.host_delay_pct = NAN;
+	assert_false(summary_baseline_noisy("baseline", &s, 5.0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_summary_table_text),
 		cmocka_unit_test(test_summary_csv_text),
 		cmocka_unit_test(test_summary_json_text),
+		cmocka_unit_test(test_summary_baseline_noisy),
 	};
 
 	log_init("test_summary");
