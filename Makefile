@@ -83,7 +83,8 @@ stealscope_SRCS := experiments/stealscope.c experiments/cmd-run.c experiments/cm
 	plots/timeseries.c plots/policies.c \
 	experiments/runprogress.c experiments/rundata.c experiments/runfiles.c \
 	experiments/runsum.c experiments/cgquota.c experiments/specdir.c \
-	experiments/specedit.c experiments/doctor.c kvm-mini/kvmprobe.c
+	experiments/specedit.c experiments/doctor.c kvm-mini/kvmprobe.c \
+	experiments/cmd-pin.c experiments/cmd-watch.c
 
 # libvirt: only host-tools/virt-libvirt.c includes it; only what links that object gets -lvirt.
 LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
@@ -96,6 +97,9 @@ $(BIN)/virt-vcpus: LIBS += $(LIBVIRT_LIBS)
 # vcpu-sampler --domain samples through the same ops.
 vcpu-sampler_SRCS += $(VIRT_SRCS)
 $(BIN)/vcpu-sampler: LIBS += $(LIBVIRT_LIBS)
+# stealscope pin, watch and the libvirt backend of run.
+stealscope_SRCS += $(VIRT_SRCS)
+$(BIN)/stealscope: LIBS += $(LIBVIRT_LIBS)
 
 TOOL_BINS := $(TOOLS:%=$(BIN)/%)
 

@@ -13,5 +13,7 @@ int cmd_list(int argc, char **argv);    /* experiments/cmd-list.c */
 int cmd_plot(int argc, char **argv);    /* experiments/cmd-plot.c */
 int cmd_report(int argc, char **argv);  /* experiments/cmd-report.c */
 int cmd_doctor(int argc, char **argv);  /* experiments/cmd-doctor.c */
+int cmd_pin(int argc, char **argv);     /* experiments/cmd-pin.c */
+int cmd_watch(int argc, char **argv);   /* experiments/cmd-watch.c */
 
 #endif

@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	{ "plot", cmd_plot, "redraw the plots of a results directory" },
 	{ "report", cmd_report, "rewrite report.html of a results directory" },
 	{ "doctor", cmd_doctor, "check what this machine can run" },
+	{ "pin", cmd_pin, "pin a libvirt domain's vCPUs or emulator threads" },
+	{ "watch", cmd_watch, "live per-CPU steal and per-vCPU delay, Prometheus /metrics" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
