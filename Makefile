@@ -132,6 +132,8 @@ test_doctor_SRCS := experiments/doctor.c experiments/cmd-doctor.c kvm-mini/kvmpr
 test_virtstats_SRCS := host-tools/virtstats.c
 test_virt_SRCS := $(VIRT_SRCS)
 $(BUILD)/tests/unit/test_virt: LIBS += $(LIBVIRT_LIBS)
+test_cmd_pin_SRCS := experiments/cmd-pin.c $(VIRT_SRCS)
+$(BUILD)/tests/unit/test_cmd_pin: LIBS += $(LIBVIRT_LIBS)
 test_sampleloop_SRCS := host-tools/sampleloop.c
 # Every integration test also links the shared harness of tests/support/,
 # every unit test its files.c.

@@ -5,8 +5,10 @@
  * tests/fixtures/libvirt/spin.s), pinned to CPU 0 with its emulator threads
  * on CPU 1. Its run delay (vcpu.0.delay) must stay low while CPU 0 is its
  * own and be about half of the time while bin/inf-loop spins on CPU 0 too;
- * bin/vcpu-sampler --domain must write it in vcpu.csv's columns; destroying
- * the domain must leave no domain and no QEMU behind.
+ * bin/vcpu-sampler --domain must write it in vcpu.csv's columns; bin/stealscope
+ * pin must swap its CPUs (vCPU to CPU 1, emulator to CPU 0) as bin/virt-vcpus
+ * and /proc then see them; destroying the domain must leave no domain and no
+ * QEMU behind.
  *
  * The daemon comes from scripts/libvirtd.sh, which this test registers with
  * as a holder (--holder <pid>): it starts libvirtd when none runs and stops
@@ -42,6 +44,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +60,8 @@
 #define DEPS TEST_SCRIPTS "/deps.sh"
 #define SAMPLER TEST_BINDIR "/vcpu-sampler"
 #define INF_LOOP TEST_BINDIR "/inf-loop"
+#define STEALSCOPE TEST_BINDIR "/stealscope"
+#define VIRT_VCPUS TEST_BINDIR "/virt-vcpus"
 #define VCPU_CPU 0                     /* the vCPU's host CPU, and the hog's */
 #define EMU_CPU 1                      /* the emulator threads' */
 #define RUN_TIMEOUT_MS 20000
@@ -729,6 +734,159 @@ static void test_libvirt_sampler_writes_vcpu_csv(void **state)
 	support_run_free(&r);
 }
 
+/* ---- stealscope pin on the running domain --------------------------------- */
+
+/* The tid of QEMU @pid's thread named @comm ("CPU 0/TCG"), or 0. */
+static pid_t qemu_thread(pid_t pid, const char *comm)
+{
+	char path[300], *name;
+	struct dirent *de;
+	pid_t found = 0;
+	size_t len;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)pid, de->d_name);
+		name = support_slurp(path);
+		len = strlen(name);
+		if (len && name[len - 1] == '\n')
+			name[--len] = '\0';
+		if (!strcmp(name, comm))
+			found = (pid_t)strtol(de->d_name, NULL, 10);
+		free(name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Field 39 of /proc/<pid>/task/<tid>/stat: the CPU the thread last ran on. */
+static int thread_last_cpu(pid_t pid, pid_t tid)
+{
+	char path[128], *stat, *p;
+	int64_t cpu = -1;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	stat = support_slurp(path);
+	p = strrchr(stat, ')');           /* comm may hold spaces: "CPU 0/TCG" */
+	assert_non_null(p);
+	p++;
+	/* @p is at the space before field 3; each space starts the next field. */
+	for (field = 3; field < 39 && p; field++)
+		p = strchr(p + 1, ' ');
+	assert_non_null(p);
+	*strchrnul(p + 1, ' ') = '\0';
+	assert_int_equal(parse_i64("stat field 39", p + 1, 0, CPU_SETSIZE - 1, &cpu), 0);
+	free(stat);
+	return (int)cpu;
+}
+
+static void assert_affinity(pid_t tid, const char *want)
+{
+	char list[CPULIST_FMT_LEN];
+	cpu_set_t set;
+
+	assert_int_equal(sched_getaffinity(tid, sizeof(set), &set), 0);
+	assert_string_equal(cpulist_format(&set, list, sizeof(list)), want);
+}
+
+/* virt-vcpus' row of vCPU 0: its host CPU and its pinning. */
+static void virt_vcpus_row0(char *pcpu, char *pinned, char **text)
+{
+	const char *argv[] = { VIRT_VCPUS, "--connect", URI, "--domain", T.name, "--interval",
+			       "0", NULL };
+	char state[16], rates[3][16];
+	struct support_run r;
+	const char *row;
+	unsigned vcpu;
+
+	support_run(argv, RUN_TIMEOUT_MS, &r);
+	if (support_status(&r) != 0)
+		fail_msg("virt-vcpus: status %d, stderr '%s'", support_status(&r), r.err);
+	row = strstr(r.out, "\n  0 ");
+	if (!row || sscanf(row, " %u %15s %15s %15s %15s %15s %63s", &vcpu, state, pcpu,
+			   rates[0], rates[1], rates[2], pinned) != 7)
+		fail_msg("virt-vcpus: no row for vCPU 0 in '%s'", r.out);
+	*text = r.out;
+	r.out = NULL;
+	support_run_free(&r);
+}
+
+/*
+ * `stealscope pin` swaps the domain's CPUs: vCPU 0 to CPU 1, the emulator
+ * threads to CPU 0. Its own read-back, virt-vcpus' listing, the threads'
+ * affinity and the CPU the spinning vCPU thread runs on (libvirt's and
+ * /proc's view) must all follow. It runs after the tests that need the
+ * original pinning; the domain is destroyed next.
+ */
+static void test_libvirt_stealscope_pin_moves_threads(void **state)
+{
+	const char *pin_vcpu[] = { STEALSCOPE, "pin", "--connect", URI, "--domain", T.name,
+				   "--vcpu", "0", "--cpus", "1", NULL };
+	const char *pin_emu[] = { STEALSCOPE, "pin", "--connect", URI, "--domain", T.name,
+				  "--emulator", "--cpus", "0", NULL };
+	const char *pin_bad[] = { STEALSCOPE, "pin", "--connect", URI, "--domain", T.name,
+				  "--vcpu", "1", "--cpus", "0", NULL };
+	char pcpu[16], pinned[64], *listing = NULL;
+	struct support_run r;
+	pid_t qemu, vcpu_tid;
+	int i, cpu = -1;
+
+	(void)state;
+	skip_unless_ready();
+	support_run(pin_vcpu, RUN_TIMEOUT_MS, &r);
+	if (support_status(&r) != 0)
+		fail_msg("stealscope pin --vcpu: status %d, stderr '%s'", support_status(&r), r.err);
+	assert_non_null(strstr(r.out, "  vcpu 0     1\n  emulator   1\n"));
+	assert_string_equal(r.err, "");
+	support_run_free(&r);
+	support_run(pin_emu, RUN_TIMEOUT_MS, &r);
+	if (support_status(&r) != 0)
+		fail_msg("stealscope pin --emulator: status %d, stderr '%s'", support_status(&r),
+			 r.err);
+	assert_non_null(strstr(r.out, "): live pinning\n  vcpu 0     1\n  emulator   0\n"));
+	support_run_free(&r);
+
+	/* The domain has one vCPU: asking for a second says so. */
+	support_run(pin_bad, RUN_TIMEOUT_MS, &r);
+	assert_int_equal(support_status(&r), 2);
+	assert_non_null(strstr(r.err, "has 1 vCPU: no vCPU 1"));
+	support_run_free(&r);
+
+	/* libvirt's view: the vCPU last ran on CPU 1 (it spins: it moves at once). */
+	for (i = 0; i < 20; i++) {
+		free(listing);
+		virt_vcpus_row0(pcpu, pinned, &listing);
+		if (!strcmp(pcpu, "1"))
+			break;
+		support_sleep_ms(100);
+	}
+	print_message("virt-vcpus after stealscope pin:\n%s", listing);
+	assert_string_equal(pinned, "1");
+	assert_string_equal(pcpu, "1");
+	assert_non_null(strstr(listing, "  emulator threads on CPUs 0\n"));
+	free(listing);
+
+	/* The kernel's view of the QEMU threads. */
+	qemu = qemu_of(T.name);
+	assert_true(qemu > 0);
+	vcpu_tid = qemu_thread(qemu, "CPU 0/TCG");
+	if (!vcpu_tid)
+		fail_msg("QEMU (pid %d) of %s has no thread named 'CPU 0/TCG'", (int)qemu, T.name);
+	assert_affinity(vcpu_tid, "1");
+	assert_affinity(qemu, "0");
+	for (i = 0; i < 20 && (cpu = thread_last_cpu(qemu, vcpu_tid)) != 1; i++)
+		support_sleep_ms(50);
+	print_message("vCPU 0 thread %d last ran on CPU %d (/proc stat field 39)\n",
+		      (int)vcpu_tid, cpu);
+	assert_int_equal(cpu, 1);
+}
+
 /*
  * Destroying the domain ends a sampler that watches it (exit 0, said once),
  * and leaves no domain and no QEMU process.
@@ -780,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_libvirt_pinning_reads_back),
 		cmocka_unit_test(test_libvirt_run_delay_alone_and_with_hog),
 		cmocka_unit_test(test_libvirt_sampler_writes_vcpu_csv),
+		cmocka_unit_test(test_libvirt_stealscope_pin_moves_threads),
 		cmocka_unit_test(test_libvirt_destroy_leaves_nothing),
 	};
 
