@@ -207,7 +207,7 @@ deps:
 	$(Q)scripts/deps.sh
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests
+	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests guest-image
 	$(Q)scripts/run-tests.sh $(BUILD)/tests
 
 # The classic experiment (experiments/sched-virt.ini), on kvm-mini where it can
@@ -286,3 +286,45 @@ $(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
 	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+# ---- the guest image of the libvirt backend (docs/guest-protocol.md) --------
+# Not per VARIANT: the guest tools are linked -static with their own objects
+# under build/guest/obj (never sanitized: a static binary cannot carry the
+# sanitizer runtimes), then scripts/guest-image.sh puts them, busybox-static
+# and guest-tools/guest-init.sh into an initramfs beside Debian's kernel.
+# It rebuilds only what is out of date and keeps the .debs in build/guest/debs.
+GUEST_DIR    := build/guest
+GUEST_OBJ    := $(GUEST_DIR)/obj
+GUEST_TOOLS  := sched-load cpu-sampler host-facts
+GUEST_BINS   := $(GUEST_TOOLS:%=$(GUEST_DIR)/bin/%)
+GUEST_LIB    := $(GUEST_OBJ)/libstealscope.a
+GUEST_CFLAGS := $(BASE_CFLAGS) -O2 $(CFLAGS)
+
+$(GUEST_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (guest)")
+	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(GUEST_LIB): $(COMMON_SRCS:%.c=$(GUEST_OBJ)/%.o)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+define guest_tool_rule
+$(GUEST_DIR)/bin/$(1): $$($(1)_SRCS:%.c=$(GUEST_OBJ)/%.o) $(GUEST_LIB)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@ (static)")
+	$$(Q)$$(CC) -static $$(LDFLAGS) -o $$@ $$^ -lcsv -lm
+endef
+$(foreach t,$(GUEST_TOOLS),$(eval $(call guest_tool_rule,$(t))))
+
+# test_guest_image boots the image (make check builds it before the tests run).
+# test_stealscope_libvirt runs `stealscope run --backend libvirt` on it, with a daemon.
+$(BUILD)/tests/integration/test_stealscope_libvirt.o: TEST_CFLAGS += \
+	-DTEST_GUEST_DIR=\"$(abspath $(GUEST_DIR))\" -DTEST_SCRIPTS=\"$(abspath scripts)\"
+$(BUILD)/tests/integration/test_guest_image.o: TEST_CFLAGS += \
+	-DTEST_GUEST_DIR=\"$(abspath $(GUEST_DIR))\"
+
+.PHONY: guest-image
+guest-image: $(GUEST_BINS)
+	$(Q)scripts/guest-image.sh --out $(GUEST_DIR) --tools $(GUEST_DIR)/bin \
+		--init guest-tools/guest-init.sh --tools-version $(VERSION)
+

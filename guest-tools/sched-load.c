@@ -1,8 +1,11 @@
 /*
  * sched-load: the textbook "sched" load in C. N processes pinned to one CPU
- * each do U calibrated work units from a common start time and stamp
- * CLOCK_MONOTONIC after every unit into a shared, preallocated buffer; the
- * parent writes the progress CSV once they are done (or interrupted). The
+ * each do U calibrated work units (or work for a duration) from a common
+ * start time and stamp CLOCK_MONOTONIC after every unit into a shared,
+ * preallocated buffer; the parent writes the progress CSV once they are done
+ * (or interrupted). The common start is either shortly after every process
+ * is ready or an instant the caller chose (--start-at), so that a script can
+ * start it together with other tools, as the guest image's /init does. The
  * work loop must never print, allocate or enter the kernel: its only cost
  * besides the work is one vDSO clock read and one store per unit.
  */
@@ -35,6 +38,7 @@
 #define MAX_PROCS 1024
 #define MAX_UNITS 10000000LL
 #define MAX_STAMPS 100000000LL          /* procs * units: 800 MB of stamps */
+#define START_AT_MAX_AHEAD_NS (60 * NS_PER_SEC)     /* as for --t0 */
 
 struct sched_cfg {
 	int procs;
@@ -44,6 +48,10 @@ struct sched_cfg {
 	int64_t delay_ns;
 	int64_t t0_ns;                  /* --t0: the CSV's time origin */
 	int has_t0;
+	int64_t start_at_ns;            /* --start-at: the common start */
+	int has_start_at;
+	int64_t duration_ns;            /* --duration: 0 = until --units are done */
+	int units_given;                /* --units given (with --duration: a cap) */
 	const char *out;
 	int verbose;
 };
@@ -65,12 +73,24 @@ static void usage(void)
 {
 	printf("Usage: sched-load [OPTION]...\n"
 	       "Run N CPU-bound processes pinned to one CPU, each doing U calibrated work\n"
-	       "units from a common start, and write their progress over time as CSV.\n"
+	       "units (or working for a duration) from a common start, and write their\n"
+	       "progress over time as CSV.\n"
 	       "\n"
 	       "      --procs N         number of processes, 1..%d (default 2)\n"
 	       "  -c, --cpu C           CPU to pin all of them to (default 0)\n"
-	       "      --units U         work units per process, 1..%lld (default 100)\n"
+	       "      --units U         work units per process, 1..%lld (default 100);\n"
+	       "                        with --duration: at most U (default: more than\n"
+	       "                        fit into the duration)\n"
 	       "  -w, --unit-work DUR   CPU time of one unit, 1us..10s (default 1ms)\n"
+	       "  -d, --duration DUR    work until DUR after the start of work, instead\n"
+	       "                        of until --units are done; a unit that would end\n"
+	       "                        later is not counted\n"
+	       "      --start-at NS     the common start is the CLOCK_MONOTONIC instant NS\n"
+	       "                        (e.g. host-facts --monotonic-ns plus a margin for\n"
+	       "                        start-up and calibration) instead of just after\n"
+	       "                        every process is ready; at most 1 minute ahead.\n"
+	       "                        Processes ready after NS start at once (a warning\n"
+	       "                        says how late); --duration still ends from NS\n"
 	       "      --delay DUR       wait DUR after the common start before working\n"
 	       "                        (default 0)\n"
 	       "  -o, --out FILE        write the CSV to FILE (default: stdout)\n"
@@ -83,19 +103,56 @@ static void usage(void)
 	       "  -V, --version         show the version and exit\n"
 	       "\n"
 	       "CSV columns: proc,unit,t_ns,progress_pct (t_ns from the common start,\n"
-	       "or from --t0 when given). The summary on stderr counts from the common\n"
-	       "start either way.\n"
+	       "or from --t0 when given). progress_pct counts toward --units, or, with\n"
+	       "--duration and no --units, toward the units of a fair share of the CPU\n"
+	       "(duration / (unit-work x procs)), so it may pass 100. The summary on\n"
+	       "stderr counts from the common start either way.\n"
 	       "Durations take a unit: 250ns, 10us, 2ms, 1.5s.\n"
-	       "Short options mean the same in every stealscope measurement tool: -p,\n"
-	       "-n and -d (--pid, --count, --duration elsewhere) are not --procs,\n"
-	       "--units and --delay here, which have no short form.\n"
+	       "Short options mean the same in every stealscope measurement tool: -p\n"
+	       "and -n (--pid, --count elsewhere) are not --procs and --units here,\n"
+	       "and --delay is not -d (--duration); they have no short form.\n"
 	       "Exit status: 0 ok, 1 failure or interrupted (partial CSV written),\n"
 	       "2 usage error.\n",
 	       MAX_PROCS, MAX_UNITS);
 }
 
 /* getopt values of the long-only options */
-enum { OPT_T0 = 0x100, OPT_PROCS, OPT_UNITS, OPT_DELAY };
+enum { OPT_T0 = 0x100, OPT_PROCS, OPT_UNITS, OPT_DELAY, OPT_START_AT };
+
+/*
+ * --start-at: like --t0 a CLOCK_MONOTONIC instant, at most a minute ahead
+ * (a value from another clock or a typo otherwise waits for hours). One in
+ * the past is accepted: the processes then start late, and say so.
+ */
+static int parse_start_at(const char *arg, int64_t *out_ns)
+{
+	int64_t v, ahead;
+
+	if (parse_i64("--start-at", arg, INT64_MIN, INT64_MAX, &v))
+		return cli_usage_hint();
+	if (v < 0)
+		return cli_usage_error("--start-at: '%s' is negative: expected a CLOCK_MONOTONIC "
+				       "time in ns (e.g. from host-facts --monotonic-ns)", arg);
+	ahead = v - mono_ns();
+	if (ahead > START_AT_MAX_AHEAD_NS)
+		return cli_usage_error("--start-at: '%s' is %.1f s in the future (at most 60 s "
+				       "allowed): expected a CLOCK_MONOTONIC time in ns (e.g. from "
+				       "host-facts --monotonic-ns)", arg, (double)ahead / NS_PER_SEC);
+	*out_ns = v;
+	return 0;
+}
+
+/*
+ * With --duration and no --units, room for the stamps of a process that has
+ * its CPU alone, with the margin the native backend allows (a unit may run
+ * a little faster than calibrated): duration / unit-work x 1.25 + 1024.
+ */
+static int64_t duration_units(const struct sched_cfg *cfg)
+{
+	double est = (double)cfg->duration_ns / (double)cfg->unit_work_ns * 1.25 + 1024.0;
+
+	return est > (double)MAX_UNITS ? MAX_UNITS : (int64_t)est;
+}
 
 /* Returns -1 to go on, or the exit code for main(). */
 static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
@@ -105,6 +162,8 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "units", required_argument, NULL, OPT_UNITS },
 		{ "unit-work", required_argument, NULL, 'w' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "start-at", required_argument, NULL, OPT_START_AT },
 		{ "delay", required_argument, NULL, OPT_DELAY },
 		{ "out", required_argument, NULL, 'o' },
 		{ "t0", required_argument, NULL, OPT_T0 },
@@ -119,10 +178,11 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 
 	*cfg = (struct sched_cfg){
 		.procs = 2, .cpu = 0, .units = 100, .unit_work_ns = NS_PER_MS,
-		.delay_ns = 0, .t0_ns = 0, .has_t0 = 0, .out = "-", .verbose = 0,
+		.delay_ns = 0, .t0_ns = 0, .has_t0 = 0, .start_at_ns = 0, .has_start_at = 0,
+		.duration_ns = 0, .units_given = 0, .out = "-", .verbose = 0,
 	};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:w:o:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:w:d:o:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PROCS:
 			if (parse_i64("--procs", optarg, 1, MAX_PROCS, &v))
@@ -137,11 +197,22 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 		case OPT_UNITS:
 			if (parse_i64("--units", optarg, 1, MAX_UNITS, &cfg->units))
 				return cli_usage_hint();
+			cfg->units_given = 1;
 			break;
 		case 'w':
 			if (parse_duration_ns("--unit-work", optarg, NS_PER_US, 10 * NS_PER_SEC,
 					      &cfg->unit_work_ns))
 				return cli_usage_hint();
+			break;
+		case 'd':
+			if (parse_duration_ns("--duration", optarg, NS_PER_US, CLI_MAX_DURATION_NS,
+					      &cfg->duration_ns))
+				return cli_usage_hint();
+			break;
+		case OPT_START_AT:
+			if (parse_start_at(optarg, &cfg->start_at_ns))
+				return EXIT_USAGE;
+			cfg->has_start_at = 1;
 			break;
 		case OPT_DELAY:
 			if (parse_duration_ns("--delay", optarg, 0, 3600 * NS_PER_SEC,
@@ -167,6 +238,15 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 	}
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
+	if (cfg->duration_ns && !cfg->units_given) {
+		cfg->units = duration_units(cfg);
+		if ((int64_t)cfg->procs * cfg->units > MAX_STAMPS)
+			return cli_usage_error("--procs %d x --duration %.3f s needs room for up to "
+					       "%lld stamps, more than %lld in total: give --units "
+					       "as a cap", cfg->procs,
+					       (double)cfg->duration_ns / NS_PER_SEC,
+					       (long long)(cfg->procs * cfg->units), MAX_STAMPS);
+	}
 	if ((int64_t)cfg->procs * cfg->units > MAX_STAMPS)
 		return cli_usage_error("--procs %d x --units %lld is more than %lld stamps in total",
 				       cfg->procs, (long long)cfg->units, MAX_STAMPS);
@@ -205,7 +285,7 @@ static void child_main(const struct sched_cfg *cfg, const struct calib *cal,
 	int64_t *row = sh->stamps + (int64_t)p * cfg->units;
 	volatile uint64_t sink;
 	uint64_t acc, loops = cal->loops_per_unit;
-	int64_t units = cfg->units, start, u;
+	int64_t units = cfg->units, start, end, now, u;
 	char byte = 'r';
 	ssize_t n;
 
@@ -227,6 +307,7 @@ static void child_main(const struct sched_cfg *cfg, const struct calib *cal,
 	if (n != 0 || cli_stop_requested())
 		_exit(EXIT_OK);
 	start = __atomic_load_n(&sh->start_ns, __ATOMIC_ACQUIRE) + cfg->delay_ns;
+	end = cfg->duration_ns ? start + cfg->duration_ns : INT64_MAX;
 	if (cli_sleep_until(start))
 		_exit(EXIT_OK);
 
@@ -235,7 +316,11 @@ static void child_main(const struct sched_cfg *cfg, const struct calib *cal,
 		if (cli_stop_requested())
 			break;
 		acc = workunit_spin(loops, acc);
-		__atomic_store_n(&row[u], mono_ns(), __ATOMIC_RELAXED);
+		now = mono_ns();
+		/* as in the native backend: a unit that ends after the window is not counted */
+		if (now >= end)
+			break;
+		__atomic_store_n(&row[u], now, __ATOMIC_RELAXED);
 	}
 	sink = acc;
 	(void)sink;
@@ -286,11 +371,18 @@ static void reap(struct run *run, int n, int options)
 
 static void show_progress(const struct sched_cfg *cfg, const struct shared *sh)
 {
-	int64_t done = 0;
+	int64_t done = 0, start, left;
 	int p;
 
 	for (p = 0; p < cfg->procs; p++)
 		done += stamps_done(sh->stamps + (int64_t)p * cfg->units, cfg->units);
+	if (cfg->duration_ns && !cfg->units_given) {
+		start = __atomic_load_n(&sh->start_ns, __ATOMIC_ACQUIRE);
+		left = start ? start + cfg->delay_ns + cfg->duration_ns - mono_ns() : -1;
+		fprintf(stderr, "\r%s: %lld units, %.1f s left   ", log_tool(), (long long)done,
+			left < 0 ? 0.0 : (double)left / NS_PER_SEC);
+		return;
+	}
 	fprintf(stderr, "\r%s: %5.1f%% of %lld units", log_tool(),
 		100.0 * (double)done / ((double)cfg->procs * (double)cfg->units),
 		(long long)(cfg->procs * cfg->units));
@@ -329,7 +421,11 @@ static int write_csv(struct csvw *w, const struct sched_cfg *cfg, const struct s
 {
 	int64_t u, digits = 1, x;
 	int p, decimals, rc = 0;
+	double whole = (double)cfg->units;
 
+	/* --duration alone: toward the units of a fair share of the CPU, as natively */
+	if (cfg->duration_ns && !cfg->units_given)
+		whole = (double)cfg->duration_ns / ((double)cfg->unit_work_ns * cfg->procs);
 	/* enough decimals that every unit's percentage is distinct */
 	for (x = cfg->units; x >= 10; x /= 10)
 		digits++;
@@ -341,8 +437,7 @@ static int write_csv(struct csvw *w, const struct sched_cfg *cfg, const struct s
 			rc = csvw_i64(w, p);
 			rc = rc ? rc : csvw_i64(w, u);
 			rc = rc ? rc : csvw_i64(w, row[u] - origin_ns);
-			rc = rc ? rc : csvw_f(w, 100.0 * (double)(u + 1) / (double)cfg->units,
-					      decimals);
+			rc = rc ? rc : csvw_f(w, 100.0 * (double)(u + 1) / whole, decimals);
 			rc = rc ? rc : csvw_end_row(w);
 		}
 	}
@@ -362,9 +457,20 @@ static void summarize(const struct sched_cfg *cfg, const struct calib *cal,
 		const int64_t *row = sh->stamps + (int64_t)p * cfg->units;
 		int64_t end = done[p] ? row[done[p] - 1] - t0 : 0;
 
-		fprintf(stderr, "%s: proc %d: %lld/%lld units, completion %.3f ms%s\n",
-			log_tool(), p, (long long)done[p], (long long)cfg->units,
-			(double)end / NS_PER_MS, done[p] == cfg->units ? "" : " (incomplete)");
+		if (cfg->duration_ns && !cfg->units_given) {
+			fprintf(stderr, "%s: proc %d: %lld units in %.3f ms, the last at %.3f ms\n",
+				log_tool(), p, (long long)done[p],
+				(double)cfg->duration_ns / NS_PER_MS, (double)end / NS_PER_MS);
+			if (done[p] == cfg->units)
+				log_warn("proc %d reached the room for %lld stamps before --duration "
+					 "ended: give --units", p, (long long)cfg->units);
+		} else {
+			fprintf(stderr, "%s: proc %d: %lld/%lld units, completion %.3f ms%s\n",
+				log_tool(), p, (long long)done[p], (long long)cfg->units,
+				(double)end / NS_PER_MS,
+				done[p] == cfg->units ? "" :
+				cfg->duration_ns ? " (--duration ended)" : " (incomplete)");
+		}
 		if (cfg->verbose && done[p] > 0) {
 			int64_t work = end - cfg->delay_ns;
 
@@ -491,8 +597,17 @@ int main(int argc, char **argv)
 			log_err(EXIT_FAIL, "only %d of %d processes started", nready, cfg.procs);
 		kill_all(&run, forked);
 	} else {
+		int64_t now = mono_ns();
+
 		/* a margin so that every child is asleep on the deadline before it */
-		t0 = mono_ns() + NS_PER_MS + cfg.procs * 20 * NS_PER_US;
+		t0 = now + NS_PER_MS + cfg.procs * 20 * NS_PER_US;
+		if (cfg.has_start_at) {
+			if (cfg.start_at_ns < now)
+				log_warn("--start-at: the processes were ready %.3f ms after the "
+					 "start instant; they start late",
+					 (double)(now - cfg.start_at_ns) / NS_PER_MS);
+			t0 = cfg.start_at_ns;
+		}
 		__atomic_store_n(&sh->start_ns, t0, __ATOMIC_RELEASE);
 		close(go_pipe[1]);
 		go_pipe[1] = -1;
@@ -529,8 +644,12 @@ int main(int argc, char **argv)
 
 		for (p = 0; p < cfg.procs; p++)
 			total += done[p];
-		log_err(EXIT_FAIL, "interrupted by signal %d: wrote %lld of %lld units measured",
-			stop, (long long)total, (long long)(cfg.procs * cfg.units));
+		if (cfg.duration_ns && !cfg.units_given)
+			log_err(EXIT_FAIL, "interrupted by signal %d: wrote %lld units measured",
+				stop, (long long)total);
+		else
+			log_err(EXIT_FAIL, "interrupted by signal %d: wrote %lld of %lld units "
+				"measured", stop, (long long)total, (long long)(cfg.procs * cfg.units));
 		goto out;
 	}
 	if (run.failed) {

@@ -12,6 +12,17 @@ PACKAGES="gcc make pkg-config libc6-dev libvirt-dev libcsv-dev libcmocka-dev gnu
 # pgrep for its process checks, binutils for the test's multiboot guest.
 PACKAGES="$PACKAGES libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 PACKAGES="$PACKAGES qemu-system-x86 binutils procps"
+# make guest-image (scripts/guest-image.sh): cpio packs the initramfs; the
+# static guest tools link libc6-dev's and libcsv-dev's static libraries, and
+# binutils' strip trims them; apt-get and dpkg-deb are always there.
+PACKAGES="$PACKAGES cpio"
+# stealscope watch --listen: the /metrics HTTP server.
+PACKAGES="$PACKAGES libmicrohttpd-dev"
+# promtool (`promtool check metrics`) validates the Prometheus exposition in
+# the samplers' tests: Debian ships it only inside prometheus (~22 MB to fetch
+# with its dependencies). Under systemd the package enables its own server
+# (port 9090); `systemctl disable --now prometheus` if that is unwanted.
+PACKAGES="$PACKAGES prometheus"
 # make fuzz: clang with libFuzzer and the sanitizer runtimes (not pulled in by
 # clang without recommends), llvm-symbolizer for readable stack traces.
 PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm-14"

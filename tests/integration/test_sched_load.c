@@ -187,18 +187,180 @@ static void test_sched_load_rejects_offline_cpu(void **state)
 	expect_usage_error("--cpu", "99", "not online");
 }
 
+/* A CLOCK_MONOTONIC instant two minutes ahead: beyond what --t0 and --start-at take. */
+static void two_minutes_ahead(char *buf, size_t len)
+{
+	snprintf(buf, len, "%lld", (long long)(support_mono_ns() + 120LL * 1000000000));
+}
+
 static void test_sched_load_rejects_bad_t0(void **state)
 {
 	char future[32];
 
 	(void)state;
-	snprintf(future, sizeof(future), "%lld",
-		 (long long)(support_mono_ns() + 120LL * 1000000000));
+	two_minutes_ahead(future, sizeof(future));
 	expect_usage_error("--t0", "soon", "--t0");
 	expect_usage_error("--t0", "", "--t0");
 	expect_usage_error("--t0", "-1", "negative");
 	expect_usage_error("--t0", future, "future");
 	expect_usage_error("--bogus", "1", "unknown option '--bogus'");
+}
+
+static void test_sched_load_rejects_bad_start_at_and_duration(void **state)
+{
+	char future[32];
+	/* option, value, a part of the error line */
+	const char *const bad[][3] = {
+		{ "--start-at", "soon", "--start-at: invalid integer 'soon'" },
+		{ "--start-at", "", "--start-at" },
+		{ "--start-at", "-1", "--start-at: '-1' is negative" },
+		{ "--start-at", future, "s in the future (at most 60 s allowed)" },
+		{ "--duration", "10x", "--duration: invalid duration '10x'" },
+		{ "--duration", "0", "--duration: '0' is out of range" },
+		{ "--duration", "5", "missing unit" },
+	};
+	size_t i;
+
+	(void)state;
+	two_minutes_ahead(future, sizeof(future));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_usage_error(bad[i][0], bad[i][1], bad[i][2]);
+}
+
+/* Room for the stamps of --duration alone is bounded like --units is. */
+static void test_sched_load_rejects_duration_beyond_stamp_room(void **state)
+{
+	const char *argv[] = { SCHED_LOAD, "--procs", "1024", "--unit-work", "1us",
+			       "--duration", "3600s", NULL };
+	struct support_run r;
+
+	(void)state;
+	support_run(argv, RUN_TIMEOUT_MS, &r);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "more than 100000000 in total: give --units as a cap"));
+	assert_int_equal(support_count_substr(r.err, "sched-load: error: "), 1);
+	support_run_free(&r);
+}
+
+/* Run @argv and parse its CSV from stdout into @t (exit 0 required). */
+static void run_csv(const char *const argv[], struct support_run *r, struct csv_table *t)
+{
+	support_run(argv, RUN_TIMEOUT_MS, r);
+	if (r->exit_code != 0)
+		fail_msg("sched-load exited %d: %s", r->exit_code, r->err);
+	assert_int_equal(csv_table_parse(r->out, strlen(r->out), t), 0);
+	assert_int_equal(t->ncols, 4);
+}
+
+/*
+ * --start-at 400 ms ahead and --duration 200 ms: nothing is stamped before
+ * the instant (t_ns counts from it and is positive), nothing after the
+ * window, both processes work across it, and the whole run takes at least
+ * until the window's end. progress_pct counts toward a fair share: 200 ms /
+ * (1 ms x 2 processes) = 100 units.
+ */
+static void test_sched_load_start_at_and_duration(void **state)
+{
+	char at[32], cpu_s[16];
+	const char *argv[] = { SCHED_LOAD, "--procs", "2", "--cpu", cpu_s, "--unit-work", "1ms",
+			       "--duration", "200ms", "--start-at", at, NULL };
+	int64_t rows[2] = { 0 }, last[2] = { 0 }, t_ns, p, u, launched, ended;
+	struct support_run r;
+	struct csv_table t;
+	size_t i;
+
+	(void)state;
+	snprintf(cpu_s, sizeof(cpu_s), "%d", support_least_busy_cpu());
+	launched = support_mono_ns();
+	snprintf(at, sizeof(at), "%lld", (long long)(launched + 400LL * 1000000));
+	run_csv(argv, &r, &t);
+	/* the processes stop only once the window has ended */
+	ended = support_mono_ns() - launched;
+	print_message("ran %.1f ms from launch; %zu stamps\n", (double)ended / 1e6, t.nrows);
+	assert_true(ended >= 600LL * 1000000);
+	assert_null(strstr(r.err, "warning"));
+	assert_non_null(strstr(r.err, "proc 0: "));
+	assert_non_null(strstr(r.err, " units in 200.000 ms, the last at "));
+	for (i = 0; i < t.nrows; i++) {
+		p = support_cell_i64(&t, i, "proc");
+		u = support_cell_i64(&t, i, "unit");
+		t_ns = support_cell_i64(&t, i, "t_ns");
+		assert_in_range(p, 0, 1);
+		assert_int_equal(u, rows[p]);
+		assert_in_range(t_ns, 1, 200LL * 1000000 - 1);
+		assert_true(t_ns > last[p]);
+		assert_float_equal(support_cell_f(&t, i, "progress_pct"), (double)(u + 1), 0.001);
+		rows[p]++;
+		last[p] = t_ns;
+	}
+	/* each has about 100 units of its half of the CPU; never more than the window */
+	for (i = 0; i < 2; i++) {
+		print_message("proc %zu: %lld units, the last at %.1f ms\n", i,
+			      (long long)rows[i], (double)last[i] / 1e6);
+		assert_true(rows[i] >= 10);
+		assert_true(rows[i] <= 200);
+		assert_true(last[i] >= 100LL * 1000000);
+	}
+	csv_table_free(&t);
+	support_run_free(&r);
+}
+
+/* --units with --duration: whichever ends first. */
+static void test_sched_load_duration_and_units_cap_each_other(void **state)
+{
+	const char *few[] = { SCHED_LOAD, "--procs", "1", "--units", "5", "--unit-work", "1ms",
+			      "--duration", "10s", NULL };
+	const char *many[] = { SCHED_LOAD, "--procs", "1", "--units", "100000", "--unit-work",
+			       "1ms", "--duration", "50ms", NULL };
+	struct support_run r;
+	struct csv_table t;
+
+	(void)state;
+	run_csv(few, &r, &t);
+	assert_int_equal(t.nrows, 5);
+	assert_true(r.elapsed_ms < 5000.0);
+	assert_non_null(strstr(r.err, "proc 0: 5/5 units, completion "));
+	/* percentages count toward --units when it is given */
+	assert_float_equal(support_cell_f(&t, 4, "progress_pct"), 100.0, 0.001);
+	csv_table_free(&t);
+	support_run_free(&r);
+
+	run_csv(many, &r, &t);
+	assert_true(t.nrows > 0);
+	assert_true(t.nrows < 100);
+	assert_true(support_cell_i64(&t, t.nrows - 1, "t_ns") < 50LL * 1000000);
+	assert_non_null(strstr(r.err, "(--duration ended)"));
+	csv_table_free(&t);
+	support_run_free(&r);
+}
+
+/*
+ * A --start-at already past when the processes are ready: a warning, work
+ * at once, and the window still ends --duration after the instant.
+ */
+static void test_sched_load_late_start_at_warns(void **state)
+{
+	char at[32];
+	const char *argv[] = { SCHED_LOAD, "--procs", "1", "--unit-work", "1ms", "--duration",
+			       "500ms", "--start-at", at, NULL };
+	struct support_run r;
+	struct csv_table t;
+	int64_t first, last;
+
+	(void)state;
+	snprintf(at, sizeof(at), "%lld", (long long)(support_mono_ns() - 100LL * 1000000));
+	run_csv(argv, &r, &t);
+	assert_non_null(strstr(r.err, "sched-load: warning: --start-at: the processes were ready "));
+	assert_non_null(strstr(r.err, " ms after the start instant; they start late"));
+	assert_true(t.nrows > 0);
+	first = support_cell_i64(&t, 0, "t_ns");
+	last = support_cell_i64(&t, t.nrows - 1, "t_ns");
+	print_message("late start: first stamp at %.1f ms, last at %.1f ms after --start-at\n",
+		      (double)first / 1e6, (double)last / 1e6);
+	assert_true(first > 100LL * 1000000);
+	assert_true(last < 500LL * 1000000);
+	csv_table_free(&t);
+	support_run_free(&r);
 }
 
 /*
@@ -244,6 +406,8 @@ static void test_sched_load_help(void **state)
 	assert_non_null(strstr(r.out, "Usage: sched-load"));
 	assert_non_null(strstr(r.out, "--unit-work"));
 	assert_non_null(strstr(r.out, "--t0 NS"));
+	assert_non_null(strstr(r.out, "      --start-at NS"));
+	assert_non_null(strstr(r.out, "  -d, --duration DUR"));
 	/* the long-only options say why they have no letter */
 	assert_non_null(strstr(r.out, "      --delay DUR"));
 	assert_non_null(strstr(r.out, "Short options mean the same"));
@@ -264,12 +428,13 @@ static void test_sched_load_version(void **state)
 }
 
 /*
- * -d, -p and -n mean --duration, --pid and --count in the other tools, so
- * sched-load does not take them for --delay, --procs and --units.
+ * -p and -n mean --pid and --count in the other tools, so sched-load does
+ * not take them for --procs and --units; -d is --duration here as there,
+ * never --delay.
  */
 static void test_sched_load_short_options_agree_across_tools(void **state)
 {
-	static const char *const taken[][2] = { { "-d", "10ms" }, { "-p", "2" }, { "-n", "5" } };
+	static const char *const taken[][2] = { { "-p", "2" }, { "-n", "5" } };
 	char needle[32];
 	size_t i;
 
@@ -278,6 +443,7 @@ static void test_sched_load_short_options_agree_across_tools(void **state)
 		snprintf(needle, sizeof(needle), "unknown option '%s'", taken[i][0]);
 		expect_usage_error(taken[i][0], taken[i][1], needle);
 	}
+	expect_usage_error("-d", "10x", "--duration: invalid duration '10x'");
 }
 
 static void test_sched_load_csv_to_stdout(void **state)
@@ -322,10 +488,11 @@ static void test_sched_load_sigterm_writes_partial(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/progress.csv", dir);
 	support_spawn(argv, &c);
-	support_sleep_ms(300);
+	/* late enough for some units even under TSan on a loaded machine (~0.5 s to start) */
+	support_sleep_ms(1000);
 	support_signal(&c, SIGTERM);
 	/* stopping takes well under 5 s from the signal (the wait counts from spawn) */
-	support_wait(&c, 5300, &r);
+	support_wait(&c, 6000, &r);
 	print_message("stopped %.1f ms after SIGTERM\n", r.after_signal_ms);
 	assert_true(r.after_signal_ms < 5000.0);
 	assert_int_equal(r.exit_code, 1);
@@ -352,6 +519,11 @@ int main(void)
 		cmocka_unit_test(test_sched_load_rejects_offline_cpu),
 		cmocka_unit_test(test_sched_load_rejects_bad_t0),
 		cmocka_unit_test(test_sched_load_t0_is_the_time_origin),
+		cmocka_unit_test(test_sched_load_rejects_bad_start_at_and_duration),
+		cmocka_unit_test(test_sched_load_rejects_duration_beyond_stamp_room),
+		cmocka_unit_test(test_sched_load_start_at_and_duration),
+		cmocka_unit_test(test_sched_load_duration_and_units_cap_each_other),
+		cmocka_unit_test(test_sched_load_late_start_at_warns),
 		cmocka_unit_test(test_sched_load_help),
 		cmocka_unit_test(test_sched_load_version),
 		cmocka_unit_test(test_sched_load_short_options_agree_across_tools),
