@@ -468,13 +468,17 @@ static int write_meta(struct run_ctx *c)
 /*
  * Plots, then the report. The plots are derived from the files (`stealscope
  * plot DIR` redraws them), so a failed one is a warning; the report reads
- * INCOMPLETE, so the run is marked complete before it is written.
+ * INCOMPLETE, so the run is marked complete before it is written. Returns
+ * -EINTR, INCOMPLETE kept, when a stop came while drawing (gnuplot_run()
+ * then kills the plot it was drawing and starts no other).
  */
 static int finish_outputs(struct run_ctx *c)
 {
 	int rc;
 
 	rc = results_plot_all(c->dir);
+	if (cli_stop_requested())
+		return -EINTR;
 	if (rc == GNUPLOT_EMISSING)
 		log_warn("no plots: gnuplot is not installed (the data and the report stand)");
 	else if (rc)
@@ -499,6 +503,13 @@ static int measure(struct run_ctx *c)
 	if (runsum_write(&c->sum, c->dir, c->set.base.name, c->pol, c->npol) && !rc)
 		rc = -EIO;
 	return rc;
+}
+
+/* Stopped by SIGINT/SIGTERM: the report of what was measured; INCOMPLETE stays. */
+static void report_interrupted(const struct run_ctx *c)
+{
+	report_write(c->dir);
+	log_err(EXIT_FAIL, "interrupted: partial results in %s", c->dir);
 }
 
 int runner_run(const struct runner_opts *o)
@@ -536,8 +547,7 @@ int runner_run(const struct runner_opts *o)
 
 	rc = measure(&c);
 	if (cli_stop_requested()) {
-		report_write(c.dir);
-		log_err(EXIT_FAIL, "interrupted: partial results in %s", c.dir);
+		report_interrupted(&c);
 		goto out;
 	}
 	if (rc) {
@@ -545,6 +555,10 @@ int runner_run(const struct runner_opts *o)
 		goto out;
 	}
 	rc = finish_outputs(&c);
+	if (rc == -EINTR) {
+		report_interrupted(&c);
+		goto out;
+	}
 	if (runsum_table(&c.sum, stdout))
 		goto out;
 	fflush(stdout);

@@ -7,6 +7,7 @@
  * never interprets a plot's data.
  */
 #include "plots/gnuplot.h"
+#include "common/cli.h"
 #include "common/fileio.h"
 #include "common/log.h"
 
@@ -28,6 +29,8 @@
 
 /* How much of gnuplot's stderr we keep; log_err() truncates long lines anyway. */
 #define CAPTURE_MAX 4096
+/* The stop flag (cli.h) is looked at this often while gnuplot runs. */
+#define STOP_CHECK_MS 100
 
 /* ---- finding the executable ------------------------------------------- */
 
@@ -156,7 +159,10 @@ static void close_fd(int *fd)
 /*
  * Write the script and drain stderr until gnuplot closes it or the deadline
  * passes. Closes *in_fd (setting it to -1) once the script is written or
- * gnuplot stopped reading. Returns 0, -ETIMEDOUT or -errno.
+ * gnuplot stopped reading. Returns 0, -ETIMEDOUT, -EINTR (a stop was
+ * requested: Ctrl-C also reaches gnuplot, whose SIGINT handler longjmps out
+ * of whatever it was doing and may then hang on a lock it left held) or
+ * -errno.
  */
 static int pump(int *in_fd, int err_fd, const char *script, char *cap, size_t *cap_len,
 		int64_t deadline_ms)
@@ -171,6 +177,8 @@ static int pump(int *in_fd, int err_fd, const char *script, char *cap, size_t *c
 		int64_t left = deadline_ms - now_ms();
 		int r;
 
+		if (cli_stop_requested())
+			return -EINTR;
 		if (left <= 0)
 			return -ETIMEDOUT;
 		pfd[0].fd = err_fd;
@@ -182,7 +190,7 @@ static int pump(int *in_fd, int err_fd, const char *script, char *cap, size_t *c
 			pfd[1].revents = 0;
 			nfd = 2;
 		}
-		r = poll(pfd, nfd, left > INT_MAX ? INT_MAX : (int)left);
+		r = poll(pfd, nfd, left > STOP_CHECK_MS ? STOP_CHECK_MS : (int)left);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -251,6 +259,9 @@ int gnuplot_run_timeout(const char *script, const char *workdir, int timeout_ms)
 	sigset_t pipe_set, old_set, pending;
 	pid_t pid;
 
+	/* after SIGINT/SIGTERM nothing new is drawn; the caller reports the stop */
+	if (cli_stop_requested())
+		return -EINTR;
 	rc = gnuplot_find(exe, sizeof(exe));
 	if (rc)
 		return rc;
@@ -303,11 +314,13 @@ int gnuplot_run_timeout(const char *script, const char *workdir, int timeout_ms)
 	close_fd(&in_p[1]);
 	close(err_p[0]);
 
-	if (rc == -ETIMEDOUT) {
+	if (rc == -ETIMEDOUT || rc == -EINTR) {
 		kill(pid, SIGKILL);
 		killed = 1;
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+		if (rc == -EINTR)
+			return rc;
 	} else {
 		int wrc = reap(pid, deadline_ms, &status, &killed);
 

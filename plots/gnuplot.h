@@ -50,7 +50,9 @@ int gnuplot_find(char *out, size_t len);
  * error is logged with gnuplot's message (see log_last_error()); on success
  * any warnings it printed are logged as warnings.
  * Returns 0, GNUPLOT_EMISSING, -EIO (gnuplot failed), -ETIMEDOUT (killed
- * after @timeout_ms), or -errno from pipe/fork.
+ * after @timeout_ms), -EINTR (not logged: SIGINT/SIGTERM asked the program
+ * to stop, see cli_stop_requested(); gnuplot was killed at once, or not
+ * started), or -errno from pipe/fork.
  */
 int gnuplot_run_timeout(const char *script, const char *workdir, int timeout_ms);
 
