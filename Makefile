@@ -72,7 +72,7 @@ TOOLS := sched-load inf-loop cpu-sampler vcpu-sampler host-facts plot-progress s
 sched-load_SRCS   := guest-tools/sched-load.c guest-tools/workunit.c guest-tools/calibrate.c
 inf-loop_SRCS     := guest-tools/inf-loop.c guest-tools/workunit.c
 cpu-sampler_SRCS  := host-tools/cpu-sampler.c host-tools/sampleloop.c
-vcpu-sampler_SRCS := host-tools/vcpu-sampler.c host-tools/sampleloop.c
+vcpu-sampler_SRCS := host-tools/vcpu-sampler.c host-tools/vcpu-domain.c host-tools/sampleloop.c
 host-facts_SRCS   := host-tools/host-facts.c
 plot-progress_SRCS := plots/plot-progress.c plots/progress.c plots/gnuplot.c
 stealscope_SRCS := experiments/stealscope.c experiments/cmd-run.c experiments/cmd-list.c \
@@ -135,6 +135,8 @@ $(BUILD)/tests/unit/test_virt: LIBS += $(LIBVIRT_LIBS)
 test_cmd_pin_SRCS := experiments/cmd-pin.c $(VIRT_SRCS)
 $(BUILD)/tests/unit/test_cmd_pin: LIBS += $(LIBVIRT_LIBS)
 test_sampleloop_SRCS := host-tools/sampleloop.c
+# The strict exposition parser (integration tests link tests/support/ whole).
+test_promexp_SRCS := tests/support/promparse.c
 # Every integration test also links the shared harness of tests/support/,
 # every unit test its files.c.
 TEST_SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))

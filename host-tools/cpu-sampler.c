@@ -1,12 +1,13 @@
 /*
  * cpu-sampler: per-CPU /proc/stat counters and mpstat-style percentages at
- * a fixed interval, as CSV or as a table.
+ * a fixed interval, as CSV or as a table; or the counters alone, in
+ * seconds, as Prometheus exposition (stdout or a node_exporter textfile).
  *
  * It reads /proc/stat into a preallocated buffer at absolute deadlines
  * (host-tools/sampleloop.c) and derives and renders only outside the
- * timing-critical part. It never writes anything but its output (stdout or
- * the --out file, renamed into place by csvio or resdir's atomic file) and
- * its diagnostics (stderr).
+ * timing-critical part. It never writes anything but its output (stdout,
+ * the --out file renamed into place by csvio or fileio's atomic file, or
+ * the --textfile the loop rewrites) and its diagnostics (stderr).
  *
  * USER_HZ is 100: an interval with no tick says nothing about how the CPU
  * was used, so its percentages are left empty (CSV) or shown as "-" (table),
@@ -18,6 +19,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/procstat.h"
+#include "common/promexp.h"
 #include "common/resdir.h"
 #include "common/timeutil.h"
 #include "host-tools/sampleloop.h"
@@ -28,12 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum cs_format { CS_CSV, CS_TABLE };
+#include <unistd.h>
 
 struct cs_config {
-	struct sampleloop_opts loop;
-	enum cs_format format;
+	struct sampleloop_opts loop;   /* --format too: csv, table or prometheus */
 	int cpus_given;                /* --cpus LIST: only those CPUs */
 	int cpus_all;                  /* --cpus all: every CPU plus the aggregate row */
 	cpu_set_t cpus;
@@ -53,7 +53,7 @@ struct cs_entry {
 
 /* Where rows go: libcsv for CSV, a plain stream for the table. */
 struct cs_out {
-	enum cs_format format;
+	enum sampleloop_format format;
 	struct csvw *csv;
 	FILE *fp;                      /* table: stdout or afile_fp(af) */
 	struct afile *af;              /* table to a file, NULL for stdout */
@@ -67,6 +67,14 @@ struct cs_ctx {
 	int *sel;                      /* CPU numbers; PROCSTAT_CPU_ALL first when wanted */
 	char *warned;                  /* per selected CPU: absence reported */
 	struct cs_out out;
+	/*
+	 * Prometheus: per selected CPU, the counters last exposed. A counter
+	 * the kernel moves backwards (idle and iowait do on tickless kernels)
+	 * keeps its last value until it passes it again: Prometheus would
+	 * take any decrease for a counter reset and count it all again.
+	 */
+	uint64_t (*exposed)[PS_NFIELDS];
+	long user_hz;                  /* ticks per second of /proc/stat (USER_HZ) */
 };
 
 static const char *const table_names[CP_NFIELDS] = {
@@ -85,7 +93,8 @@ static void usage(void)
 	       "  -c, --cpus LIST      CPUs to show, e.g. 0,2-3 (must be online); 'all'\n"
 	       "                       adds the aggregate row as cpu -1 (default: every\n"
 	       "                       CPU, no aggregate)\n"
-	       "  -f, --format FMT     csv (default) or table (like mpstat -P ALL)\n"
+	       "  -f, --format FMT     csv (default), table (like mpstat -P ALL) or\n"
+	       "                       prometheus (see below)\n"
 	       "  -h, --help           show this help and exit\n"
 	       "  -V, --version        show the version and exit\n"
 	       "\n"
@@ -99,6 +108,16 @@ static void usage(void)
 	       "on stderr. t_ns is CLOCK_MONOTONIC relative to the first\n"
 	       "sample, or to --t0 when given. A CPU absent from /proc/stat (offline)\n"
 	       "has no rows meanwhile.\n"
+	       "\n"
+	       "With --format prometheus every sample, the first included, is one\n"
+	       "exposition of the cumulative counters (no percentages, no rates):\n"
+	       "stealscope_cpu_seconds_total{cpu=\"N\",mode=\"user|nice|system|idle|\n"
+	       "iowait|irq|softirq|steal|guest|guest_nice\"} = ticks / USER_HZ (guest\n"
+	       "and guest_nice are already inside user and nice, as the kernel counts\n"
+	       "them), plus stealscope_sampler_overruns_total and\n"
+	       "stealscope_sampler_sample_timestamp_seconds. A counter the kernel moves\n"
+	       "backwards keeps its last value; --cpus all adds no aggregate (sum()\n"
+	       "gives it); an offline CPU's series are left out meanwhile.\n"
 	       "Short options mean the same in every stealscope measurement tool.\n"
 	       "SIGINT/SIGTERM end the run; what was measured is written, exit 0.\n");
 }
@@ -109,7 +128,6 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 	static const struct option longopts[] = {
 		SAMPLELOOP_LONGOPTS,
 		{ "cpus", required_argument, NULL, 'c' },
-		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -119,21 +137,12 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	sampleloop_opts_init(&cfg->loop);
-	cfg->format = CS_CSV;
-	while ((opt = sampleloop_getopt(&cfg->loop, argc, argv, ":" SAMPLELOOP_SHORTOPTS "c:f:hV",
+	cfg->loop.formats |= SAMPLELOOP_FMT_TABLE;
+	while ((opt = sampleloop_getopt(&cfg->loop, argc, argv, ":" SAMPLELOOP_SHORTOPTS "c:hV",
 					longopts, &rc)) != -1) {
 		switch (opt) {
 		case 'c':
 			cpus_arg = optarg;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "csv"))
-				cfg->format = CS_CSV;
-			else if (!strcmp(optarg, "table"))
-				cfg->format = CS_TABLE;
-			else
-				return cli_usage_error("--format: unknown format '%s' (csv or table)",
-						       optarg);
 			break;
 		default:
 			return cli_common_option(opt, argv, usage, "cpu-sampler");
@@ -165,14 +174,16 @@ static int parse_args(int argc, char **argv, struct cs_config *cfg)
 
 /* ---- output ----------------------------------------------------------- */
 
-static int out_open(struct cs_out *o, enum cs_format format, const char *path)
+static int out_open(struct cs_out *o, enum sampleloop_format format, const char *path)
 {
 	int i;
 
 	memset(o, 0, sizeof(*o));
 	o->format = format;
 	o->name = strcmp(path, "-") ? path : "stdout";
-	if (format == CS_CSV) {
+	if (format == SAMPLELOOP_FMT_PROMETHEUS)
+		return 0;              /* the loop writes each exposition itself */
+	if (format == SAMPLELOOP_FMT_CSV) {
 		o->csv = cpucsv_open(path);
 		return o->csv ? 0 : -errno;
 	}
@@ -219,7 +230,7 @@ static int out_row(struct cs_out *o, const struct sampleloop_rec *cur, int cpu,
 	struct cpupct none;
 	int i;
 
-	if (o->format == CS_TABLE)
+	if (o->format == SAMPLELOOP_FMT_TABLE)
 		return out_table_row(o, cur, cpu, p);
 	if (p->total_ticks)
 		return cpucsv_row(o->csv, cur->seq, cur->t_ns, cpu, c, p);
@@ -232,7 +243,7 @@ static int out_row(struct cs_out *o, const struct sampleloop_rec *cur, int cpu,
 
 static int out_flush(struct cs_out *o)
 {
-	if (o->format == CS_CSV)
+	if (o->format == SAMPLELOOP_FMT_CSV)
 		return csvw_flush(o->csv);
 	if (fflush(o->fp))
 		return log_err(-errno, "write %s: %s", o->name, strerror(errno));
@@ -244,7 +255,9 @@ static int out_commit(struct cs_out *o)
 {
 	int rc = 0;
 
-	if (o->format == CS_CSV) {
+	if (o->format == SAMPLELOOP_FMT_PROMETHEUS)
+		return 0;
+	if (o->format == SAMPLELOOP_FMT_CSV) {
 		rc = csvw_commit(o->csv);
 		o->csv = NULL;
 		return rc;
@@ -282,6 +295,17 @@ static int cs_read(void *arg, void *slot)
 	return 0;
 }
 
+/* Say once per CPU that selected CPU @i is absent from the sample at @seq. */
+static void cs_note_absent(struct cs_ctx *ctx, int i, const struct cs_entry *e, int64_t seq)
+{
+	if (e->present || ctx->warned[i])
+		return;
+	log_warn("cpu %d is absent from /proc/stat at seq %lld (offline?); its %s skipped "
+		 "while it is absent", ctx->sel[i], (long long)seq,
+		 ctx->out.format == SAMPLELOOP_FMT_PROMETHEUS ? "series are" : "rows are");
+	ctx->warned[i] = 1;
+}
+
 static int cs_emit(void *arg, const struct sampleloop_rec *prev,
 		   const struct sampleloop_rec *cur)
 {
@@ -291,12 +315,7 @@ static int cs_emit(void *arg, const struct sampleloop_rec *prev,
 	int i, rc;
 
 	for (i = 0; i < ctx->nsel; i++) {
-		if (!ce[i].present && !ctx->warned[i]) {
-			log_warn("cpu %d is absent from /proc/stat at seq %lld (offline?); "
-				 "its rows are skipped while it is absent",
-				 ctx->sel[i], (long long)cur->seq);
-			ctx->warned[i] = 1;
-		}
+		cs_note_absent(ctx, i, &ce[i], cur->seq);
 		if (!pe[i].present || !ce[i].present)
 			continue;
 		procstat_derive(&pe[i].c, &ce[i].c, &pct);
@@ -314,6 +333,38 @@ static int cs_flush(void *arg)
 	return out_flush(&ctx->out);
 }
 
+/* One sample's counters as stealscope_cpu_seconds_total, in seconds. */
+static int cs_expose(void *arg, const struct sampleloop_rec *cur, struct promexp *p)
+{
+	struct cs_ctx *ctx = arg;
+	const struct cs_entry *e = cur->data;
+	char cpu[16];
+	struct promexp_label l[] = { { "cpu", cpu }, { "mode", NULL } };
+	int i, f;
+
+	promexp_family(p, "stealscope_cpu_seconds_total", PROMEXP_COUNTER,
+		       "CPU time by mode from /proc/stat (ticks / USER_HZ), seconds. "
+		       "guest and guest_nice are already counted in user and nice, "
+		       "as the kernel counts them.");
+	for (i = 0; i < ctx->nsel; i++) {
+		cs_note_absent(ctx, i, &e[i], cur->seq);
+		/* The aggregate is sum() of the CPUs: a series of its own would count twice. */
+		if (!e[i].present || ctx->sel[i] == PROCSTAT_CPU_ALL)
+			continue;
+		snprintf(cpu, sizeof(cpu), "%d", ctx->sel[i]);
+		/* a field an old kernel does not print is left out, not 0 */
+		for (f = 0; f < e[i].c.nfields && f < PS_NFIELDS; f++) {
+			uint64_t *last = &ctx->exposed[i][f];
+
+			if (e[i].c.ticks[f] > *last)
+				*last = e[i].c.ticks[f];
+			l[1].value = procstat_field_names[f];
+			promexp_sample(p, l, 2, (double)*last / (double)ctx->user_hz);
+		}
+	}
+	return p->err;
+}
+
 /* Fill ctx->sel from the configuration and a first sample in ctx->scratch. */
 static int select_cpus(struct cs_ctx *ctx, const struct cs_config *cfg)
 {
@@ -323,7 +374,8 @@ static int select_cpus(struct cs_ctx *ctx, const struct cs_config *cfg)
 		max = CPU_COUNT(&cfg->cpus);
 	ctx->sel = calloc((size_t)max, sizeof(*ctx->sel));
 	ctx->warned = calloc((size_t)max, 1);
-	if (!ctx->sel || !ctx->warned)
+	ctx->exposed = calloc((size_t)max, sizeof(*ctx->exposed));
+	if (!ctx->sel || !ctx->warned || !ctx->exposed)
 		return log_err(-ENOMEM, "CPU selection of %d entries", max);
 	if (cfg->cpus_given) {
 		for (i = 0; i < CPU_SETSIZE && n < max; i++)
@@ -342,7 +394,7 @@ static int select_cpus(struct cs_ctx *ctx, const struct cs_config *cfg)
 int main(int argc, char **argv)
 {
 	static const struct sampleloop_ops ops = {
-		.read = cs_read, .emit = cs_emit, .flush = cs_flush,
+		.read = cs_read, .emit = cs_emit, .flush = cs_flush, .expose = cs_expose,
 	};
 	struct sampleloop_stats st;
 	struct cs_config cfg;
@@ -353,11 +405,16 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &cfg);
 	if (rc >= 0)
 		return rc;
-	if (cfg.loop.interval_ns < COARSE_INTERVAL_NS)
+	if (cfg.loop.interval_ns < COARSE_INTERVAL_NS &&
+	    cfg.loop.format != SAMPLELOOP_FMT_PROMETHEUS)
 		log_warn("USER_HZ is 100: intervals under 100ms mostly see 0 or 1 tick; "
 			 "percentages are coarse");
 
 	memset(&ctx, 0, sizeof(ctx));
+	/* USER_HZ, which /proc/stat counts in: 100 on every Linux architecture we run on */
+	ctx.user_hz = sysconf(_SC_CLK_TCK);
+	if (ctx.user_hz <= 0)
+		ctx.user_hz = 100;
 	ctx.scratch = calloc(1, sizeof(*ctx.scratch));
 	if (!ctx.scratch) {
 		log_err(-ENOMEM, "sample buffer");
@@ -372,7 +429,7 @@ int main(int argc, char **argv)
 		goto out_sel;
 	if (cli_install_stop_handlers())
 		goto out_sel;
-	if (out_open(&ctx.out, cfg.format, cfg.loop.out))
+	if (out_open(&ctx.out, cfg.loop.format, cfg.loop.out))
 		goto out_sel;
 
 	rc = sampleloop_run(&cfg.loop, (size_t)ctx.nsel * sizeof(struct cs_entry), &ops, &ctx,
@@ -381,6 +438,7 @@ int main(int argc, char **argv)
 	if (out_commit(&ctx.out) == 0 && rc == 0)
 		status = EXIT_OK;
 out_sel:
+	free(ctx.exposed);
 	free(ctx.warned);
 	free(ctx.sel);
 out_fd:

@@ -1,6 +1,7 @@
 /*
  * sampleloop: see sampleloop.h. The one place where the samplers' timing
- * lives: deadline grid, overrun accounting, buffer sizing and batching.
+ * lives (deadline grid, overrun accounting, buffer sizing and batching) and
+ * where their output format is chosen.
  */
 #include "host-tools/sampleloop.h"
 
@@ -8,12 +9,15 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "common/promexp.h"
 #include "common/timeutil.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define INTERVAL_MIN_NS NS_PER_MS
 #define INTERVAL_MAX_NS (3600 * NS_PER_SEC)
@@ -30,12 +34,51 @@
 #define BATCH_SPAN_NS (100 * NS_PER_MS)
 #define BATCH_MAX 32
 
+static const struct {
+	const char *name;
+	enum sampleloop_format format;
+} format_names[] = {
+	{ "csv", SAMPLELOOP_FMT_CSV },
+	{ "table", SAMPLELOOP_FMT_TABLE },
+	{ "prometheus", SAMPLELOOP_FMT_PROMETHEUS },
+};
+
+#define NFORMATS (sizeof(format_names) / sizeof(format_names[0]))
+
 void sampleloop_opts_init(struct sampleloop_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->interval_ns = NS_PER_SEC;
 	o->root = "";
 	o->out = "-";
+	o->formats = SAMPLELOOP_FMT_CSV | SAMPLELOOP_FMT_PROMETHEUS;
+	o->format = SAMPLELOOP_FMT_CSV;
+}
+
+/* --format NAME, among the formats the tool offers. */
+static int parse_format(struct sampleloop_opts *o, const char *arg)
+{
+	char offered[64] = "";
+	size_t i, n = 0, total = 0;
+
+	for (i = 0; i < NFORMATS; i++) {
+		if (!(o->formats & format_names[i].format))
+			continue;
+		if (!strcmp(arg, format_names[i].name)) {
+			o->format = format_names[i].format;
+			return 0;
+		}
+		total++;
+	}
+	/* "csv, table or prometheus" */
+	for (i = 0; i < NFORMATS; i++) {
+		if (!(o->formats & format_names[i].format))
+			continue;
+		n++;
+		snprintf(offered + strlen(offered), sizeof(offered) - strlen(offered), "%s%s",
+			 n == 1 ? "" : n == total ? " or " : ", ", format_names[i].name);
+	}
+	return cli_usage_error("--format: unknown format '%s' (%s)", arg, offered);
 }
 
 /* The parse functions have logged their message: add only the hint. */
@@ -62,6 +105,13 @@ int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg)
 		if (!*arg)
 			return cli_usage_error("--out: empty file name");
 		o->out = arg;
+		return 0;
+	case 'f':
+		return parse_format(o, arg);
+	case SAMPLELOOP_OPT_TEXTFILE:
+		if (!*arg)
+			return cli_usage_error("--textfile: empty file name");
+		o->textfile = arg;
 		return 0;
 	case SAMPLELOOP_OPT_T0:
 		if (cli_parse_t0(arg, &o->t0_ns))
@@ -109,6 +159,11 @@ int sampleloop_opts_finish(struct sampleloop_opts *o)
 	if (o->nintervals > CLI_MAX_DURATION_NS / o->interval_ns)
 		return cli_usage_error("--count: %lld intervals of --interval last over a year",
 				       (long long)o->nintervals);
+	if (o->textfile && o->format != SAMPLELOOP_FMT_PROMETHEUS)
+		return cli_usage_error("--textfile needs --format prometheus");
+	if (o->format == SAMPLELOOP_FMT_PROMETHEUS && strcmp(o->out, "-"))
+		return cli_usage_error("--format prometheus writes each sample to stdout or, "
+				       "with --textfile PATH, to a file; not to --out");
 	if (o->root[0]) {
 		if (stat(o->root, &sb))
 			return cli_usage_error("--root %s: %s", o->root, strerror(errno));
@@ -118,6 +173,14 @@ int sampleloop_opts_finish(struct sampleloop_opts *o)
 	/* Now, not after the run: a bad --out would throw every sample away. */
 	if (strcmp(o->out, "-") && fileio_check_output(o->out, FILEIO_OUT_FILE))
 		return EXIT_FAIL;
+	if (o->textfile) {
+		int rc = promexp_textfile_check(o->textfile);
+
+		if (rc == -EINVAL)
+			return cli_usage_hint();
+		if (rc)
+			return EXIT_FAIL;
+	}
 	return 0;
 }
 
@@ -181,10 +244,83 @@ static int emit_batch(const struct sampleloop_ops *ops, void *ctx,
 	return ops->flush ? ops->flush(ctx) : 0;
 }
 
+/* ---- Prometheus: one exposition per sample ------------------------------ */
+
+/* Unix time, in seconds, of the CLOCK_MONOTONIC instant @mono (in the past). */
+static double wall_seconds(int64_t mono)
+{
+	struct timespec rt;
+	int64_t now = mono_ns();
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return (double)(rt.tv_sec * NS_PER_SEC + rt.tv_nsec - (now - mono)) / NS_PER_SEC;
+}
+
+/* The loop's own families, after the tool's. */
+static int expose_loop(const struct sampleloop_opts *o, struct promexp *p,
+		       const struct sampleloop_stats *st, int64_t mono)
+{
+	const char *slash = o->textfile ? strrchr(o->textfile, '/') : NULL;
+	const struct promexp_label l[] = {
+		{ "sampler", log_tool() },
+		{ "file", slash ? slash + 1 : o->textfile },   /* NULL: left out */
+	};
+
+	promexp_family(p, "stealscope_sampler_overruns_total", PROMEXP_COUNTER,
+		       "Samples that ended after the next deadline (the intervals in between "
+		       "were skipped).");
+	promexp_sample(p, l, 2, (double)st->overruns);
+	promexp_family(p, "stealscope_sampler_sample_timestamp_seconds", PROMEXP_GAUGE,
+		       "Unix time of the sample these figures come from.");
+	return promexp_sample(p, l, 2, wall_seconds(mono));
+}
+
+/*
+ * Expose sample @rec (taken at CLOCK_MONOTONIC @mono): to stdout, after an
+ * empty line unless it is the first (*@nexposed counts what went out), or
+ * as a new --textfile. Returns 0 or -errno (logged).
+ */
+static int expose_sample(const struct sampleloop_opts *o, const struct sampleloop_ops *ops,
+			 void *ctx, const struct sampleloop_rec *rec, int64_t mono,
+			 const struct sampleloop_stats *st, int64_t *nexposed)
+{
+	struct promexp_textfile tf;
+	struct promexp out, *p = &out;
+	int rc;
+
+	if (o->textfile) {
+		rc = promexp_textfile_open(&tf, o->textfile);
+		if (rc)
+			return rc;
+		p = &tf.p;
+	} else {
+		if (*nexposed)
+			putchar('\n');
+		promexp_init(p, stdout);
+	}
+	rc = ops->expose(ctx, rec, p);
+	if (!rc)
+		rc = expose_loop(o, p, st, mono);
+	if (o->textfile) {
+		if (rc)
+			promexp_textfile_abort(&tf);
+		else
+			rc = promexp_textfile_commit(&tf);
+	} else if (!rc) {
+		rc = promexp_finish(p);
+	}
+	if (!rc)
+		(*nexposed)++;
+	return rc;
+}
+
 int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 		   const struct sampleloop_ops *ops, void *ctx, struct sampleloop_stats *st)
 {
-	size_t cap = buffer_slots(o, slot_bytes), n = 0, i;
+	int prom = o->format == SAMPLELOOP_FMT_PROMETHEUS;
+	/* Prometheus exposes each sample at once: one slot does. */
+	size_t cap = prom ? 1 : buffer_slots(o, slot_bytes), n = 0, i;
+	int64_t exposed = 0;
 	struct sampleloop_rec *recs;
 	char *data;
 	int64_t start, k = 0, t0 = 0;
@@ -228,6 +364,15 @@ int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 		recs[n].t_ns = before + (after - before) / 2 - t0;
 		n++;
 		st->samples++;
+		if (prom) {
+			n = 0;
+			rc = expose_sample(o, ops, ctx, &recs[0], before + (after - before) / 2, st,
+					   &exposed);
+			if (rc) {
+				render_failed = 1;
+				break;
+			}
+		}
 		if (o->nintervals && k >= o->nintervals)
 			break;
 		if (n == cap) {

@@ -7,8 +7,19 @@
  * the first sample. Pairs of consecutive samples go to the renderer only
  * outside the timing-critical part: after the run when every sample fits the
  * buffer (bounded runs), otherwise every few samples between two deadlines.
+ *
+ * The output format is chosen here too (--format, --textfile), for every
+ * sampler alike. CSV and table are the tools' own renderers (emit()). With
+ * --format prometheus each sample instead goes out as soon as it is stored,
+ * the first one included, as one complete exposition (common/promexp.h):
+ * the tool's families (expose()), then the loop's own (deadline overruns,
+ * the sample's wall-clock time), to stdout or rewritten atomically into the
+ * --textfile of node_exporter's textfile collector. Counters are handed on
+ * as read, never turned into rates.
+ *
  * Between waking up and storing a sample this module never prints, allocates
- * or derives anything, and it never opens a file itself.
+ * or derives anything; the only file it opens is the --textfile, between
+ * two samples.
  */
 #ifndef STEALSCOPE_SAMPLELOOP_H
 #define STEALSCOPE_SAMPLELOOP_H
@@ -17,6 +28,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct promexp;                        /* common/promexp.h */
+
+/* Output formats, as bits: a tool offers some of them (sampleloop_opts.formats). */
+enum sampleloop_format {
+	SAMPLELOOP_FMT_CSV = 1u << 0,
+	SAMPLELOOP_FMT_TABLE = 1u << 1,
+	SAMPLELOOP_FMT_PROMETHEUS = 1u << 2,
+};
+
 /* Options every sampler takes, filled by sampleloop_opts_parse(). */
 struct sampleloop_opts {
 	int64_t interval_ns;           /* default 1 s, at least 1 ms */
@@ -24,27 +44,40 @@ struct sampleloop_opts {
 	int64_t count;                 /* intervals; 0: not given */
 	const char *root;              /* "" for the real /proc and /sys */
 	const char *out;               /* "-" for stdout */
+	unsigned formats;              /* SAMPLELOOP_FMT_* the tool offers; set it after
+					  sampleloop_opts_init() (default CSV and
+					  Prometheus) */
+	enum sampleloop_format format; /* --format, default CSV */
+	const char *textfile;          /* --textfile PATH (Prometheus), NULL: stdout */
 	int64_t t0_ns;                 /* --t0: CLOCK_MONOTONIC origin of t_ns */
 	int has_t0;                    /* 0: t_ns counts from the first sample */
 	int64_t nintervals;            /* from sampleloop_opts_finish(); 0: until stopped */
 };
 
 /*
- * getopt_long entries and short letters of the shared options. --t0 has no
- * letter; its getopt value is SAMPLELOOP_OPT_T0 (the tools' own long-only
- * options take values above it).
+ * getopt_long entries and short letters of the shared options. --t0 and
+ * --textfile have no letter; their getopt values are SAMPLELOOP_OPT_T0 and
+ * SAMPLELOOP_OPT_TEXTFILE (the tools' own long-only options take values
+ * from SAMPLELOOP_OPT_TOOL on).
  */
 #define SAMPLELOOP_OPT_T0 0x100
-#define SAMPLELOOP_SHORTOPTS "i:d:n:r:o:"
+#define SAMPLELOOP_OPT_TEXTFILE 0x101
+#define SAMPLELOOP_OPT_TOOL 0x110
+#define SAMPLELOOP_SHORTOPTS "i:d:n:r:o:f:"
 #define SAMPLELOOP_LONGOPTS                                   \
 	{ "interval", required_argument, NULL, 'i' },         \
 	{ "duration", required_argument, NULL, 'd' },         \
 	{ "count", required_argument, NULL, 'n' },            \
 	{ "root", required_argument, NULL, 'r' },             \
 	{ "out", required_argument, NULL, 'o' },               \
-	{ "t0", required_argument, NULL, SAMPLELOOP_OPT_T0 }
+	{ "format", required_argument, NULL, 'f' },           \
+	{ "t0", required_argument, NULL, SAMPLELOOP_OPT_T0 }, \
+	{ "textfile", required_argument, NULL, SAMPLELOOP_OPT_TEXTFILE }
 
-/* Usage lines for the shared options, for the tools' --help. */
+/*
+ * Usage lines for the shared options, for the tools' --help (each tool
+ * describes -f, --format itself: the formats differ).
+ */
 #define SAMPLELOOP_HELP                                                               \
 	"  -i, --interval DUR   time between samples (default 1s, at least 1ms;\n"    \
 	"                       units ns, us, ms, s)\n"                               \
@@ -55,7 +88,11 @@ struct sampleloop_opts {
 	"  -o, --out FILE       write to FILE atomically (default: stdout)\n"        \
 	"      --t0 NS          t_ns counts from the CLOCK_MONOTONIC instant NS\n"    \
 	"                       (e.g. from host-facts --monotonic-ns) instead of\n"  \
-	"                       from the first sample; at most 1 minute ahead\n"
+	"                       from the first sample; at most 1 minute ahead\n"  \
+	"      --textfile PATH  with --format prometheus: rewrite PATH (a *.prom\n" \
+	"                       file) atomically after every sample, for\n"          \
+	"                       node_exporter's textfile collector (default: the\n"  \
+	"                       expositions to stdout, an empty line between two)\n"
 
 void sampleloop_opts_init(struct sampleloop_opts *o);
 
@@ -78,10 +115,11 @@ int sampleloop_getopt(struct sampleloop_opts *o, int argc, char *const argv[],
 
 /*
  * After getopt: refuse --count with --duration and a duration shorter than
- * the interval, check that --root is a directory, set nintervals, and check
- * that --out can be written (fileio_check_output()) before anything is
- * sampled. Returns 0, EXIT_USAGE (printed), or EXIT_FAIL when --out cannot
- * be written (logged).
+ * the interval, --textfile without --format prometheus, --out with it, and a
+ * --textfile not named *.prom; check that --root is a directory, set
+ * nintervals, and check that --out or --textfile can be written
+ * (fileio_check_output()) before anything is sampled. Returns 0, EXIT_USAGE
+ * (printed), or EXIT_FAIL when the output cannot be written (logged).
  */
 int sampleloop_opts_finish(struct sampleloop_opts *o);
 
@@ -109,6 +147,15 @@ struct sampleloop_ops {
 		    const struct sampleloop_rec *cur);
 	/* Optional: push rendered rows out after a batch mid-run. 0 or -errno. */
 	int (*flush)(void *ctx);
+	/*
+	 * --format prometheus (instead of emit() and flush()): write the
+	 * families of the sample @cur to @p, counters as read (no rates, no
+	 * interval needed: the first sample is exposed too). Called right
+	 * after each sample is stored, outside the timing-critical part.
+	 * Returns 0 or -errno (logged; promexp errors are sticky in @p, so
+	 * returning p->err at the end suffices).
+	 */
+	int (*expose)(void *ctx, const struct sampleloop_rec *cur, struct promexp *p);
 };
 
 struct sampleloop_stats {
@@ -126,9 +173,17 @@ struct sampleloop_stats {
  * Every pair of consecutive stored samples is passed to emit() exactly once,
  * in order, until emit() or flush() fails: then the run ends and nothing
  * more is rendered (no pair twice, none against the wrong predecessor).
+ * With o->format SAMPLELOOP_FMT_PROMETHEUS every stored sample is exposed
+ * instead (see expose()), and a failure to write it ends the run the same
+ * way. The loop's own families carry the label sampler="<tool>" (log_tool())
+ * and, with a textfile, file="<its name>", so that the files of several
+ * samplers in one collector directory never hold the same series:
+ *   stealscope_sampler_overruns_total (counter, as in the stats below),
+ *   stealscope_sampler_sample_timestamp_seconds (gauge, Unix time of the
+ *   sample: alert on it to catch a sampler that stopped).
  * Sleeps go through cli_sleep_until(), so a stop ends a long interval
  * within 100 ms. Returns 0 (also when stopped by a signal) or the first
- * -errno from read(), emit() or flush().
+ * -errno from read(), emit(), flush(), expose() or writing an exposition.
  */
 int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 		   const struct sampleloop_ops *ops, void *ctx, struct sampleloop_stats *st);

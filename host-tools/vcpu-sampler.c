@@ -2,13 +2,16 @@
  * vcpu-sampler: per-thread scheduler statistics (run time, run delay,
  * timeslices) of chosen threads at a fixed interval, as CSV; or, with
  * --domain, the per-vCPU statistics libvirt keeps for a domain (vcpu.N.time,
- * .delay, .wait), in the columns of kvm-mini's vcpu.csv.
+ * .delay, .wait), in the columns of kvm-mini's vcpu.csv. With --format
+ * prometheus, either as cumulative counters in seconds (stdout or a
+ * node_exporter textfile, see host-tools/sampleloop.h).
  *
  * Run delay of a vCPU thread is what KVM hands the guest as steal time, so
  * this is the host-side ground truth. The loop (host-tools/sampleloop.c)
- * only preads the already open schedstat files, or makes one statistics
- * call through struct virt_ops (host-tools/virt.h; this file never includes
- * libvirt); deriving and writing happen outside the timing-critical part.
+ * only preads the already open schedstat files; deriving and writing happen
+ * outside the timing-critical part. The --domain mode lives in
+ * host-tools/vcpu-domain.c (which talks to libvirt through struct virt_ops;
+ * neither file includes libvirt).
  * It never signals or otherwise touches the threads or domains it watches:
  * its libvirt connection is read-only.
  */
@@ -16,16 +19,17 @@
 #include "common/csvio.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "common/promexp.h"
 #include "common/schedstat.h"
+#include "common/timeutil.h"
 #include "host-tools/sampleloop.h"
+#include "host-tools/vcpu-domain.h"
 #include "host-tools/virt.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
-#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +37,7 @@
 
 /* Long-only options (their letters mean other things in other tools). */
 enum {
-	VS_OPT_CONNECT = SAMPLELOOP_OPT_T0 + 1,
+	VS_OPT_CONNECT = SAMPLELOOP_OPT_TOOL,
 	VS_OPT_DOMAIN,
 };
 
@@ -64,7 +68,8 @@ struct vs_entry {
 struct vs_ctx {
 	struct vs_thread *th;
 	size_t n;
-	struct csvw *csv;
+	struct csvw *csv;              /* NULL with --format prometheus */
+	int64_t prev_seq;              /* of the last sample exposed (Prometheus) */
 };
 
 static void usage(void)
@@ -81,6 +86,7 @@ static void usage(void)
 	       "      --domain NAME    the vCPUs of libvirt domain NAME (running)\n"
 	       "      --connect URI    libvirt URI for --domain (default %s; remote\n"
 	       "                       URIs such as qemu+ssh://host/system work too)\n"
+	       "  -f, --format FMT     csv (default) or prometheus (see below)\n"
 	       SAMPLELOOP_HELP
 	       "  -h, --help           show this help and exit\n"
 	       "  -V, --version        show the version and exit\n"
@@ -106,6 +112,16 @@ static void usage(void)
 	       "the driver does not report is named once on stderr and its cells are\n"
 	       "empty. A domain that goes away ends the run (exit 0). --root does not\n"
 	       "apply. Exit 4 when no libvirt daemon answers at URI.\n"
+	       "\n"
+	       "With --format prometheus every sample, the first included, is one\n"
+	       "exposition of cumulative counters in seconds (no rates):\n"
+	       "stealscope_vcpu_run_seconds_total, stealscope_vcpu_delay_seconds_total\n"
+	       "(run delay: what the guest sees as steal) and, with --domain where the\n"
+	       "driver reports it, stealscope_vcpu_wait_seconds_total; labelled\n"
+	       "host (of the URI; this machine for a local one), domain and vcpu, or\n"
+	       "pid and tid. A field the driver does not report is left out, never\n"
+	       "0, and named once on stderr. Also stealscope_sampler_overruns_total\n"
+	       "and stealscope_sampler_sample_timestamp_seconds.\n"
 	       "Short options mean the same in every stealscope measurement tool.\n",
 	       VIRT_DEFAULT_URI);
 }
@@ -353,7 +369,7 @@ static int vs_read(void *arg, void *slot)
 	 * schedstat_read_fd() logs every failure (ESRCH once the thread is
 	 * gone). Silence it for the reads: nothing may be printed in the
 	 * timing-critical part anyway. The failure is kept in gone_rc and
-	 * reported once, as a warning, by vs_emit() outside of it.
+	 * reported once, as a warning, by vs_note_gone() outside of it.
 	 */
 	log_set_quiet(1);
 	for (i = 0; i < ctx->n; i++) {
@@ -374,6 +390,20 @@ static int vs_read(void *arg, void *slot)
 	return alive ? 0 : SAMPLELOOP_END;
 }
 
+/* Thread @t is missing from a sample: say once why, after seq @prev_seq. */
+static void vs_note_gone(struct vs_thread *t, int64_t prev_seq)
+{
+	if (t->warned)
+		return;
+	if (t->gone_rc == -ESRCH || t->gone_rc == -ENOENT)
+		log_warn("thread %d exited after seq %lld; sampling the others", (int)t->tid,
+			 (long long)prev_seq);
+	else
+		log_warn("thread %d: schedstat unreadable after seq %lld (%s); sampling the others",
+			 (int)t->tid, (long long)prev_seq, strerror(-t->gone_rc));
+	t->warned = 1;
+}
+
 static int vs_emit(void *arg, const struct sampleloop_rec *prev,
 		   const struct sampleloop_rec *cur)
 {
@@ -385,18 +415,7 @@ static int vs_emit(void *arg, const struct sampleloop_rec *prev,
 
 	for (i = 0; i < ctx->n; i++) {
 		if (!ce[i].present) {
-			const struct vs_thread *t = &ctx->th[i];
-
-			if (t->warned)
-				continue;
-			if (t->gone_rc == -ESRCH || t->gone_rc == -ENOENT)
-				log_warn("thread %d exited after seq %lld; sampling the others",
-					 (int)t->tid, (long long)prev->seq);
-			else
-				log_warn("thread %d: schedstat unreadable after seq %lld (%s); "
-					 "sampling the others", (int)t->tid, (long long)prev->seq,
-					 strerror(-t->gone_rc));
-			ctx->th[i].warned = 1;
+			vs_note_gone(&ctx->th[i], prev->seq);
 			continue;
 		}
 		if (!pe[i].present)
@@ -432,16 +451,33 @@ static int vs_flush(void *arg)
 	return csvw_flush(ctx->csv);
 }
 
-/*
- * From here on SIGINT/SIGTERM stop the sampling loop instead of the
- * process; then open the CSV output (--out) with @cols. NULL on failure.
- */
-static struct csvw *start_output(const struct sampleloop_opts *loop,
-				 const char *const *cols, size_t ncols)
+/* The threads' run time and run delay, in seconds, labelled pid and tid. */
+static int vs_expose(void *arg, const struct sampleloop_rec *cur, struct promexp *p)
 {
-	if (cli_install_stop_handlers())
-		return NULL;
-	return csvw_open(loop->out, cols, ncols);
+	struct vs_ctx *ctx = arg;
+	const struct vs_entry *e = cur->data;
+	char pid[16], tid[16];
+	const struct promexp_label l[] = { { "pid", pid }, { "tid", tid } };
+	size_t f, i;
+
+	for (i = 0; i < ctx->n; i++)
+		if (!e[i].present)
+			vs_note_gone(&ctx->th[i], ctx->prev_seq);
+	ctx->prev_seq = cur->seq;
+	for (f = VCPU_DOMAIN_FAMILY_TIME; f <= VCPU_DOMAIN_FAMILY_DELAY; f++) {
+		promexp_family(p, vcpu_domain_families[f].name, PROMEXP_COUNTER,
+			       vcpu_domain_families[f].help);
+		for (i = 0; i < ctx->n; i++) {
+			uint64_t ns = f == VCPU_DOMAIN_FAMILY_TIME ? e[i].s.run_ns : e[i].s.delay_ns;
+
+			if (!e[i].present)
+				continue;
+			snprintf(pid, sizeof(pid), "%d", (int)ctx->th[i].pid);
+			snprintf(tid, sizeof(tid), "%d", (int)ctx->th[i].tid);
+			promexp_sample(p, l, 2, (double)ns / NS_PER_SEC);
+		}
+	}
+	return p->err;
 }
 
 /* The --tid/--pid mode. Returns the exit code. */
@@ -451,7 +487,7 @@ static int run_threads(struct vs_config *cfg)
 		"seq", "t_ns", "tid", "run_ns", "delay_ns", "slices", "run_pct", "delay_pct",
 	};
 	static const struct sampleloop_ops ops = {
-		.read = vs_read, .emit = vs_emit, .flush = vs_flush,
+		.read = vs_read, .emit = vs_emit, .flush = vs_flush, .expose = vs_expose,
 	};
 	struct sampleloop_stats st;
 	struct vs_ctx ctx;
@@ -463,8 +499,7 @@ static int run_threads(struct vs_config *cfg)
 	if (status != EXIT_OK)
 		goto out;
 	status = EXIT_FAIL;
-	ctx.csv = start_output(&cfg->loop, cols, sizeof(cols) / sizeof(cols[0]));
-	if (!ctx.csv)
+	if (vcpu_domain_output_start(&cfg->loop, cols, sizeof(cols) / sizeof(cols[0]), &ctx.csv))
 		goto out;
 
 	rc = sampleloop_run(&cfg->loop, ctx.n * sizeof(struct vs_entry), &ops, &ctx, &st);
@@ -472,262 +507,13 @@ static int run_threads(struct vs_config *cfg)
 	if (st.source_ended)
 		log_warn("every sampled thread has exited; stopped after %lld samples",
 			 (long long)st.samples);
-	if (csvw_commit(ctx.csv) == 0 && rc == 0)
+	if (vcpu_domain_output_end(ctx.csv) == 0 && rc == 0)
 		status = EXIT_OK;
 out:
 	for (i = 0; i < ctx.n; i++)
 		if (ctx.th[i].fd >= 0)
 			close(ctx.th[i].fd);
 	free(ctx.th);
-	return status;
-}
-
-/* ---- the libvirt mode (--domain) ------------------------------------------ */
-
-/*
- * One sample of the domain in a sampleloop slot. sampleloop copies slots
- * (the newest is kept across batches), so a slot holds no pointers: the
- * vCPU entries follow the header inside it.
- */
-struct vd_slot {
-	int64_t t_ns;                  /* CLOCK_MONOTONIC, middle of the statistics call */
-	size_t nvcpus;                 /* entries filled */
-	unsigned missing;              /* VIRTSTATS_F_* the driver did not report */
-	struct virtstats_vcpu vcpu[];  /* vd_ctx.cap entries */
-};
-
-struct vd_ctx {
-	const struct virt_ops *ops;
-	struct virt_conn *conn;
-	struct virt_domain *dom;
-	const char *name;
-	size_t cap;                    /* vCPU entries in each slot */
-	size_t nvcpus;                 /* the domain's vCPUs at start: always a row each */
-	struct csvw *csv;
-	int64_t t0_ns;                 /* CLOCK_MONOTONIC origin of t_ns */
-	int has_t0;                    /* --t0 given, or set from the first sample */
-	int first_done;                /* the first sample has its rows */
-	unsigned said_missing;         /* fields already named on stderr */
-	int read_rc;                   /* -errno of the read that ended the run, or 0 */
-	char read_err[512];            /* its message, said after the run */
-};
-
-/*
- * Timing-critical: one statistics call (a libvirt round trip, which
- * allocates inside libvirt; we do not). Errors are kept quiet here and said
- * after the run, as in vs_read().
- */
-static int vd_read(void *arg, void *slot)
-{
-	struct vd_ctx *ctx = arg;
-	struct vd_slot *s = slot;
-	struct virtstats_dom d;
-	int rc;
-
-	virtstats_dom_init(&d, s->vcpu, ctx->cap);
-	log_set_quiet(1);
-	rc = ctx->ops->get_vcpu_stats(ctx->dom, ctx->nvcpus, &d);
-	log_set_quiet(0);
-	if (rc) {
-		ctx->read_rc = rc;
-		snprintf(ctx->read_err, sizeof(ctx->read_err), "%s", log_last_error());
-		/* A transient domain that was destroyed has no statistics record. */
-		return rc == -ENOENT ? SAMPLELOOP_END : rc;
-	}
-	s->t_ns = d.t_ns;
-	s->nvcpus = d.nvcpus;
-	s->missing = d.missing;
-	return 0;
-}
-
-/* Name each statistics field the driver left out, once per run. */
-static void vd_say_missing(struct vd_ctx *ctx, unsigned missing)
-{
-	static const struct {
-		unsigned field;
-		const char *col;
-	} cols[] = {
-		{ VIRTSTATS_F_TIME, "host_run_ns" },
-		{ VIRTSTATS_F_DELAY, "host_delay_ns and delay_pct" },
-		{ VIRTSTATS_F_WAIT, "host_wait_ns" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		if (!(missing & cols[i].field) || (ctx->said_missing & cols[i].field))
-			continue;
-		ctx->said_missing |= cols[i].field;
-		log_warn("%s: domain %s: %s not reported by this driver; %s cells are empty",
-			 ctx->ops->uri(ctx->conn), ctx->name, virtstats_field_name(cols[i].field),
-			 cols[i].col);
-	}
-}
-
-/* A cumulative counter cell: empty when @v lacks @field. */
-static void vd_counter(struct csvw *w, const struct virtstats_vcpu *v, unsigned field,
-		       uint64_t ns)
-{
-	if (v->present & field)
-		csvw_u64(w, ns);
-	else
-		csvw_f(w, NAN, 0);
-}
-
-/*
- * The rows of sample @b, one per vCPU; delay_pct over the interval from @a
- * (NULL for the first sample: empty). csvw errors are sticky, so only the
- * end of each row is checked.
- */
-static int vd_rows(struct vd_ctx *ctx, struct vd_slot *a, struct vd_slot *b)
-{
-	struct virtstats_dom da, db;
-	struct virtstats_rates r;
-	size_t i;
-	int g, rc = 0;
-
-	vd_say_missing(ctx, b->missing);
-	if (!ctx->has_t0) {
-		ctx->t0_ns = b->t_ns;
-		ctx->has_t0 = 1;
-	}
-	memset(&db, 0, sizeof(db));
-	db.vcpu = b->vcpu;
-	db.nvcpus = b->nvcpus;
-	db.t_ns = b->t_ns;
-	if (a) {
-		memset(&da, 0, sizeof(da));
-		da.vcpu = a->vcpu;
-		da.nvcpus = a->nvcpus;
-		da.t_ns = a->t_ns;
-	}
-	for (i = 0; i < b->nvcpus && !rc; i++) {
-		const struct virtstats_vcpu *v = &b->vcpu[i];
-
-		/* Room for hotplug: a vCPU beyond the domain's count without fields is offline. */
-		if (!v->present && i >= ctx->nvcpus)
-			continue;
-		r.present = 0;
-		if (a)
-			virtstats_vcpu_rates(&da, &db, i, &r);
-		csvw_i64(ctx->csv, b->t_ns - ctx->t0_ns);
-		csvw_u64(ctx->csv, i);
-		if (v->pcpu >= 0)
-			csvw_i64(ctx->csv, v->pcpu);
-		else
-			csvw_f(ctx->csv, NAN, 0);
-		csvw_f(ctx->csv, NAN, 0);              /* guest_steal_ns: not seen from here */
-		vd_counter(ctx->csv, v, VIRTSTATS_F_TIME, v->time_ns);
-		vd_counter(ctx->csv, v, VIRTSTATS_F_DELAY, v->delay_ns);
-		for (g = 0; g < 4; g++)
-			csvw_f(ctx->csv, NAN, 0);      /* the guest's /proc/stat ticks */
-		vd_counter(ctx->csv, v, VIRTSTATS_F_WAIT, v->wait_ns);
-		csvw_f(ctx->csv, (r.present & VIRTSTATS_F_DELAY) ? r.delay_pct : NAN, 2);
-		rc = csvw_end_row(ctx->csv);
-	}
-	return rc;
-}
-
-static int vd_emit(void *arg, const struct sampleloop_rec *prev,
-		   const struct sampleloop_rec *cur)
-{
-	struct vd_ctx *ctx = arg;
-	int rc;
-
-	/* vcpu.csv starts with the first sample: its counters are the baseline. */
-	if (!ctx->first_done) {
-		ctx->first_done = 1;
-		rc = vd_rows(ctx, NULL, prev->data);
-		if (rc)
-			return rc;
-	}
-	return vd_rows(ctx, prev->data, cur->data);
-}
-
-static int vd_flush(void *arg)
-{
-	struct vd_ctx *ctx = arg;
-
-	return csvw_flush(ctx->csv);
-}
-
-/*
- * Open the domain and size the slots. Returns EXIT_OK or the exit code
- * (said): 4 without a daemon, 2 for a domain that does not exist, 1 when it
- * does not run.
- */
-static int vd_open(struct vd_ctx *ctx, const char *uri, const char *name)
-{
-	struct virt_dom_info info;
-	int rc;
-
-	if (ctx->ops->connect(uri, VIRT_CONNECT_RO, &ctx->conn)) {
-		log_info("is the libvirt daemon running for %s? Start it (on that host) with "
-			 "scripts/libvirtd.sh start, or: virtlogd -d && libvirtd -d", uri);
-		return EXIT_UNSUPPORTED;
-	}
-	rc = ctx->ops->lookup_domain(ctx->conn, name, &ctx->dom);
-	if (rc == -ENOENT)
-		return cli_usage_hint();
-	if (rc || ctx->ops->domain_info(ctx->dom, &info))
-		return EXIT_FAIL;
-	if (info.id < 0)
-		return log_err(EXIT_FAIL, "%s: domain %s is not running (%s): its vCPUs have no "
-			       "statistics", uri, name, virt_dom_state_name(info.state));
-	ctx->nvcpus = info.nvcpus;
-	ctx->cap = info.max_vcpus > info.nvcpus ? info.max_vcpus : info.nvcpus;
-	if (ctx->cap == 0)
-		ctx->cap = 1;
-	if (ctx->cap > VIRTSTATS_MAX_VCPUS)
-		return log_err(EXIT_FAIL, "%s: domain %s: %zu vCPUs, more than %d", uri, name,
-			       ctx->cap, VIRTSTATS_MAX_VCPUS);
-	return EXIT_OK;
-}
-
-/* The --domain mode. Returns the exit code. */
-static int run_domain(const struct vs_config *cfg)
-{
-	static const char *const cols[] = {
-		"t_ns", "vcpu", "pcpu", "guest_steal_ns", "host_run_ns", "host_delay_ns",
-		"tick_user", "tick_system", "tick_idle", "tick_steal", "host_wait_ns", "delay_pct",
-	};
-	static const struct sampleloop_ops ops = {
-		.read = vd_read, .emit = vd_emit, .flush = vd_flush,
-	};
-	const char *uri = cfg->uri ? cfg->uri : VIRT_DEFAULT_URI;
-	struct sampleloop_stats st;
-	struct vd_ctx ctx;
-	size_t slot_bytes, align = alignof(struct vd_slot);
-	int rc, status;
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.ops = virt_libvirt_ops();
-	ctx.name = cfg->domain;
-	ctx.t0_ns = cfg->loop.t0_ns;
-	ctx.has_t0 = cfg->loop.has_t0;
-	status = vd_open(&ctx, uri, cfg->domain);
-	if (status != EXIT_OK)
-		goto out;
-	status = EXIT_FAIL;
-	/* Only now: until here SIGINT ends a connection attempt that hangs. */
-	ctx.csv = start_output(&cfg->loop, cols, sizeof(cols) / sizeof(cols[0]));
-	if (!ctx.csv)
-		goto out;
-
-	/* Slots sit back to back in one buffer: keep each one aligned. */
-	slot_bytes = sizeof(struct vd_slot) + ctx.cap * sizeof(struct virtstats_vcpu);
-	slot_bytes = (slot_bytes + align - 1) / align * align;
-	rc = sampleloop_run(&cfg->loop, slot_bytes, &ops, &ctx, &st);
-	sampleloop_report(&st);
-	if (ctx.read_rc == -ENOENT)
-		log_warn("domain %s is gone (%s); stopped after %lld samples", cfg->domain,
-			 ctx.read_err, (long long)st.samples);
-	else if (ctx.read_rc)
-		log_err(ctx.read_rc, "%s", ctx.read_err);
-	if (csvw_commit(ctx.csv) == 0 && rc == 0)
-		status = EXIT_OK;
-out:
-	ctx.ops->free_domain(ctx.dom);
-	ctx.ops->close(ctx.conn);
 	return status;
 }
 
@@ -740,7 +526,8 @@ int main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	status = parse_args(argc, argv, &cfg);
 	if (status < 0)
-		status = cfg.domain ? run_domain(&cfg) : run_threads(&cfg);
+		status = cfg.domain ? vcpu_domain_run(&cfg.loop, cfg.uri, cfg.domain) :
+				     run_threads(&cfg);
 	free(cfg.tids);
 	return status;
 }

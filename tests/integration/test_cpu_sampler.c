@@ -3,7 +3,9 @@
  * tests/support/run.h, with a timeout, so a hang fails the test instead of
  * blocking the suite), its CSV is loaded back with csv_table_load() and
  * checked row by row. A forked spinner pinned to CPU 0, or bin/inf-loop on
- * the most idle CPU, provides a known busy CPU.
+ * the most idle CPU, provides a known busy CPU. Prometheus output is read
+ * with the strict parser of tests/support/promparse and, where installed,
+ * checked by `promtool check metrics`.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,18 +14,22 @@
 #include <cmocka.h>
 
 #include "common/csvio.h"
+#include "common/procstat.h"
+#include "tests/support/promparse.h"
 #include "tests/support/run.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TOOL TEST_BINDIR "/cpu-sampler"
@@ -412,6 +418,10 @@ static void test_cpu_sampler_bad_inputs(void **state)
 		{ { "--t0", "later" }, "--t0" },
 		{ { "--t0", "-1" }, "negative" },
 		{ { "--t0" }, "option '--t0' needs a value" },
+		{ { "--format", "prometheus", "--textfile", "x.txt" }, "must end in .prom" },
+		{ { "--textfile", "x.prom" }, "--textfile needs --format prometheus" },
+		{ { "--format", "prometheus", "--out", "x.csv" }, "not to --out" },
+		{ { "--format", "prometheus", "--textfile", "" }, "--textfile: empty file name" },
 	};
 	size_t i;
 
@@ -585,6 +595,351 @@ static void test_cpu_sampler_hotplug_skips_absent_cpu(void **state)
 	support_run_free(&r);
 }
 
+/* ---- --format prometheus --------------------------------------------------- */
+
+#define CPU_FAMILY "stealscope_cpu_seconds_total"
+#define USER_HZ 100.0
+
+/* /proc/stat under @root ("" for the real one), read as the sampler reads it. */
+static struct procstat_sample *read_stat(const char *root)
+{
+	struct procstat_sample *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	assert_int_equal(procstat_read(root, s), 0);
+	return s;
+}
+
+/*
+ * The value of CPU @cpu's @mode in @doc, in ticks (exact: the sampler
+ * writes ticks / 100 in a form that reads back to the same double), or -1
+ * when there is no such sample.
+ */
+static long long ticks_of(const struct promparse_doc *doc, int cpu, const char *mode)
+{
+	const struct promparse_sample *x;
+	char cpus[16];
+
+	snprintf(cpus, sizeof(cpus), "%d", cpu);
+	x = promparse_find(doc, CPU_FAMILY, "cpu", cpus, "mode", mode, NULL);
+	return x ? llround(x->value * USER_HZ) : -1;
+}
+
+/* What @doc holds for the CPUs and fields of @like, in ticks, as a sample. */
+static struct procstat_sample *doc_ticks(const struct promparse_doc *doc,
+					 const struct procstat_sample *like)
+{
+	struct procstat_sample *s = calloc(1, sizeof(*s));
+	int k, f;
+
+	assert_non_null(s);
+	s->ncpus = like->ncpus;
+	for (k = 0; k < like->ncpus; k++) {
+		s->cpu[k] = like->cpu[k];
+		for (f = 0; f < like->cpu[k].nfields; f++)
+			s->cpu[k].ticks[f] = (uint64_t)ticks_of(doc, like->cpu[k].cpu,
+							      procstat_field_names[f]);
+	}
+	return s;
+}
+
+/*
+ * Every CPU of @s has one sample per field its line has, equal to ticks /
+ * USER_HZ to the last bit, and none for a field it lacks; no other sample.
+ */
+static void expect_counters(const struct promparse_doc *doc, const struct procstat_sample *s)
+{
+	const struct promparse_family *f = promparse_family(doc, CPU_FAMILY);
+	size_t want = 0;
+	int i, k;
+
+	assert_non_null(f);
+	assert_int_equal(f->type, PROMPARSE_COUNTER);
+	assert_non_null(strstr(f->help, "guest and guest_nice are already counted in user"));
+	for (i = 0; i < s->ncpus; i++) {
+		const struct procstat_cpu *c = &s->cpu[i];
+		char cpus[16];
+
+		snprintf(cpus, sizeof(cpus), "%d", c->cpu);
+		for (k = 0; k < PS_NFIELDS; k++) {
+			const struct promparse_sample *x = promparse_find(
+				doc, CPU_FAMILY, "cpu", cpus, "mode", procstat_field_names[k], NULL);
+
+			if (k >= c->nfields) {
+				if (x)
+					fail_msg("cpu %d %s: the line has no such field, yet %g",
+						 c->cpu, procstat_field_names[k], x->value);
+				continue;
+			}
+			want++;
+			if (!x || x->value != (double)c->ticks[k] / USER_HZ)
+				fail_msg("cpu %d %s: %g, wanted %llu ticks / 100", c->cpu,
+					 procstat_field_names[k], x ? x->value : NAN,
+					 (unsigned long long)c->ticks[k]);
+		}
+	}
+	assert_int_equal(f->nsamples, want);
+}
+
+/* The loop's families, with the labels @file (NULL: none) and sampler="cpu-sampler". */
+static void expect_loop_families(const struct promparse_doc *doc, const char *file)
+{
+	const struct promparse_sample *o, *ts;
+	struct timespec now;
+
+	if (file) {
+		o = promparse_find(doc, "stealscope_sampler_overruns_total", "sampler",
+				   "cpu-sampler", "file", file, NULL);
+		ts = promparse_find(doc, "stealscope_sampler_sample_timestamp_seconds", "sampler",
+				    "cpu-sampler", "file", file, NULL);
+	} else {
+		o = promparse_find(doc, "stealscope_sampler_overruns_total", "sampler",
+				   "cpu-sampler", NULL);
+		ts = promparse_find(doc, "stealscope_sampler_sample_timestamp_seconds", "sampler",
+				    "cpu-sampler", NULL);
+	}
+	assert_non_null(o);
+	assert_true(o->value >= 0 && o->value == floor(o->value));
+	assert_non_null(ts);
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* the sample was taken within the test's timeout, before now */
+	if (ts->value > (double)now.tv_sec + 1 || ts->value < (double)now.tv_sec - 15)
+		fail_msg("sample timestamp %.3f, now %lld", ts->value, (long long)now.tv_sec);
+	assert_int_equal(promparse_family(doc, "stealscope_sampler_sample_timestamp_seconds")->type,
+			 PROMPARSE_GAUGE);
+}
+
+/*
+ * On stdout: one exposition per sample, the first included, separated by
+ * an empty line; each holds exactly the fixture's ticks / 100 and passes
+ * promtool. --cpus all adds no aggregate series (sum() gives it).
+ */
+static void test_cpu_sampler_prometheus_counters_are_ticks_over_user_hz(void **state)
+{
+	const char *argv[] = { TOOL, "--root", TEST_FIXTURES "/normal-2cpu", "--format",
+			       "prometheus", "--cpus", "all", "--interval", "20ms", "--count", "2",
+			       NULL };
+	struct procstat_sample *s = read_stat(TEST_FIXTURES "/normal-2cpu");
+	struct promparse_doc doc;
+	struct support_run r;
+	char *parts[8];
+	size_t i, n;
+
+	(void)state;
+	run_ok(argv, &r);
+	assert_string_equal(r.err, "");        /* no warning about coarse intervals either */
+	n = promparse_split(r.out, parts, 8);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		promparse_ok(parts[i], &doc);
+		assert_int_equal(doc.nfamilies, 3);
+		expect_counters(&doc, s);
+		/* spot checks against the fixture's text itself */
+		assert_int_equal(ticks_of(&doc, 1, "idle"), 2562422);
+		assert_int_equal(ticks_of(&doc, 0, "guest_nice"), 20);
+		assert_null(promparse_find(&doc, CPU_FAMILY, "cpu", "-1", "mode", "user", NULL));
+		expect_loop_families(&doc, NULL);
+		promparse_free(&doc);
+		promparse_promtool_ok(parts[i]);
+	}
+	free(s);
+	support_run_free(&r);
+}
+
+/* A field an old kernel does not print is left out, not exposed as 0. */
+static void test_cpu_sampler_prometheus_old_kernel_fields_left_out(void **state)
+{
+	const char *argv[] = { TOOL, "--root", TEST_FIXTURES "/old-kernel", "--format",
+			       "prometheus", "--interval", "20ms", "--count", "1", NULL };
+	struct procstat_sample *s = read_stat(TEST_FIXTURES "/old-kernel");
+	struct promparse_doc doc;
+	struct support_run r;
+	char *parts[4];
+
+	(void)state;
+	run_ok(argv, &r);
+	assert_int_equal(promparse_split(r.out, parts, 4), 2);
+	promparse_ok(parts[1], &doc);
+	expect_counters(&doc, s);
+	assert_int_equal(promparse_family(&doc, CPU_FAMILY)->nsamples, 7 + 4);
+	assert_int_equal(ticks_of(&doc, 0, "softirq"), 438);
+	assert_int_equal(ticks_of(&doc, 0, "steal"), -1);
+	assert_int_equal(ticks_of(&doc, 1, "iowait"), -1);
+	promparse_free(&doc);
+	free(s);
+	support_run_free(&r);
+}
+
+/*
+ * --textfile on the real /proc/stat: the file is rewritten every interval
+ * (seen changing while the sampler runs), always whole (parses, passes
+ * promtool), its counters never go backwards between two reads, and each
+ * equals /proc/stat's ticks / 100 of a moment between the sampler's start
+ * and the read of the file: at least what /proc/stat said before the
+ * sampler started, at most what it says after the file was read. idle and
+ * iowait get one tick of slack upwards: tickless kernels move them back a
+ * little at times, and the sampler then holds the higher value it saw.
+ */
+static void test_cpu_sampler_prometheus_textfile_follows_proc_stat(void **state)
+{
+	char path[PATH_MAX], *text;
+	const char *argv[] = { TOOL, "--format", "prometheus", "--textfile", path, "--interval",
+			       "100ms", "--count", "12", NULL };
+	struct procstat_sample *start, *after, *prev = NULL;
+	double prev_ts = 0;
+	int reads = 0, changes = 0, i, k;
+	struct support_child c;
+	struct support_run r;
+
+	(void)state;
+	tmp_file(path, "cpu.prom");
+	start = read_stat("");
+	support_spawn(argv, &c);
+	support_sleep_ms(50);
+	for (i = 0; i < 12; i++, support_sleep_ms(100)) {
+		struct promparse_doc doc;
+		const struct promparse_sample *ts;
+
+		text = support_read_file(path);
+		if (!text)
+			continue;       /* not written yet */
+		after = read_stat("");
+		promparse_ok(text, &doc);
+		expect_loop_families(&doc, "cpu.prom");
+		ts = promparse_find(&doc, "stealscope_sampler_sample_timestamp_seconds", "sampler",
+				    "cpu-sampler", "file", "cpu.prom", NULL);
+		assert_true(ts->value >= prev_ts);
+		changes += ts->value > prev_ts && prev_ts > 0;
+		prev_ts = ts->value;
+		for (k = 0; k < start->ncpus; k++) {
+			int f, cpu = start->cpu[k].cpu;
+
+			for (f = 0; f < start->cpu[k].nfields; f++) {
+				long long v = ticks_of(&doc, cpu, procstat_field_names[f]);
+				long long lo = (long long)start->cpu[k].ticks[f];
+				long long hi = (long long)procstat_find_cpu(after, cpu)->ticks[f];
+
+				hi += f == PS_IDLE || f == PS_IOWAIT;
+				if (v < lo || v > hi)
+					fail_msg("cpu %d %s: %lld ticks, not within [%lld, %lld]", cpu,
+						 procstat_field_names[f], v, lo, hi);
+				if (prev && v < (long long)prev->cpu[k].ticks[f])
+					fail_msg("cpu %d %s went backwards", cpu,
+						 procstat_field_names[f]);
+			}
+		}
+		free(prev);
+		prev = doc_ticks(&doc, start);
+		free(after);
+		promparse_free(&doc);
+		if (reads++ == 0)
+			promparse_promtool_ok(text);
+		free(text);
+	}
+	support_wait(&c, RUN_TIMEOUT_MS, &r);
+	assert_int_equal(support_status(&r), 0);
+	print_message("read the textfile %d times, saw it change %d times\n", reads, changes);
+	assert_true(reads >= 8);
+	assert_true(changes >= 5);
+	/* the last one stays, whole; no temporary beside it */
+	text = support_read_file(path);
+	assert_non_null(text);
+	promparse_promtool_ok(text);
+	free(text);
+	assert_false(temp_left_in(tmpdir, "cpu.prom.tmp."));
+	free(prev);
+	free(start);
+	support_run_free(&r);
+}
+
+/*
+ * CPU @cpu's @mode in the textfile @path now, in ticks (-2 while there is
+ * no file); the sample's Unix time into *@ts.
+ */
+static long long file_ticks(const char *path, int cpu, const char *mode, double *ts)
+{
+	const struct promparse_sample *t;
+	struct promparse_doc doc;
+	char *text = support_read_file(path);
+	long long v;
+
+	if (!text)
+		return -2;
+	promparse_ok(text, &doc);
+	v = ticks_of(&doc, cpu, mode);
+	t = promparse_find(&doc, "stealscope_sampler_sample_timestamp_seconds", "sampler",
+			   "cpu-sampler", "file", "hold.prom", NULL);
+	assert_non_null(t);
+	*ts = t->value;
+	promparse_free(&doc);
+	free(text);
+	return v;
+}
+
+/* The first sample of @path taken after now, in the textfile (waits up to 5 s). */
+static long long next_file_ticks(const char *path, int cpu, const char *mode)
+{
+	struct timespec now;
+	double ts = 0;
+	long long v = -2;
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (i = 0; i < 500; i++, support_sleep_ms(10)) {
+		v = file_ticks(path, cpu, mode, &ts);
+		if (v != -2 && ts > (double)now.tv_sec + now.tv_nsec / 1e9)
+			return v;
+	}
+	fail_msg("%s: no sample after %lld.%09ld s", path, (long long)now.tv_sec, now.tv_nsec);
+	return v;
+}
+
+/*
+ * A counter the kernel moves backwards (tickless idle accounting does)
+ * keeps its last exposed value until the source passes it again:
+ * Prometheus would take the decrease for a counter reset. cpu0's idle goes
+ * 500 -> 400 -> 600 ticks in a live fake /proc/stat, by one-byte writes
+ * that a concurrent read sees whole.
+ */
+static void test_cpu_sampler_prometheus_backwards_counter_holds(void **state)
+{
+	char root[PATH_MAX], path[PATH_MAX], prom[PATH_MAX], *text;
+	const char *argv[] = { TOOL, "--root", root, "--format", "prometheus", "--textfile", prom,
+			       "--interval", "20ms", NULL };
+	struct support_child c;
+	struct support_run r;
+	off_t off;
+	int fd;
+
+	(void)state;
+	tmp_file(root, "holdroot");
+	tmp_file(prom, "hold.prom");
+	assert_int_equal(mkdir(root, 0755), 0);
+	tmp_file(path, "holdroot/proc");
+	assert_int_equal(mkdir(path, 0755), 0);
+	tmp_file(path, "holdroot/proc/stat");
+	write_file(path, "cpu  10 0 10 500 0 0 0 0 0 0\n"
+			 "cpu0 10 0 10 500 0 0 0 0 0 0\n");
+	text = support_slurp(path);
+	off = strstr(strstr(text, "cpu0"), "500") - text;
+	free(text);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+
+	support_spawn(argv, &c);
+	assert_int_equal(next_file_ticks(prom, 0, "idle"), 500);
+	assert_int_equal(pwrite(fd, "4", 1, off), 1);
+	assert_int_equal(next_file_ticks(prom, 0, "idle"), 500);       /* not 400 */
+	assert_int_equal(next_file_ticks(prom, 0, "user"), 10);
+	assert_int_equal(pwrite(fd, "6", 1, off), 1);
+	assert_int_equal(next_file_ticks(prom, 0, "idle"), 600);
+	close(fd);
+	support_signal(&c, SIGTERM);
+	support_wait(&c, RUN_TIMEOUT_MS, &r);
+	assert_int_equal(support_status(&r), 0);
+	support_run_free(&r);
+}
+
 static void test_cpu_sampler_help_and_version(void **state)
 {
 	const char *help[] = { TOOL, "--help", NULL }, *version[] = { TOOL, "--version", NULL };
@@ -596,6 +951,8 @@ static void test_cpu_sampler_help_and_version(void **state)
 	assert_non_null(strstr(r.out, "--interval"));
 	assert_non_null(strstr(r.out, "--t0 NS"));
 	assert_non_null(strstr(r.out, "percentages are left empty"));
+	assert_non_null(strstr(r.out, "--textfile PATH"));
+	assert_non_null(strstr(r.out, "stealscope_cpu_seconds_total{cpu=\"N\",mode="));
 	assert_string_equal(r.err, "");
 	support_run_free(&r);
 
@@ -621,6 +978,10 @@ int main(void)
 		cmocka_unit_test(test_cpu_sampler_sigint_writes_what_was_measured),
 		cmocka_unit_test(test_cpu_sampler_sigterm_during_long_interval),
 		cmocka_unit_test(test_cpu_sampler_hotplug_skips_absent_cpu),
+		cmocka_unit_test(test_cpu_sampler_prometheus_counters_are_ticks_over_user_hz),
+		cmocka_unit_test(test_cpu_sampler_prometheus_old_kernel_fields_left_out),
+		cmocka_unit_test(test_cpu_sampler_prometheus_textfile_follows_proc_stat),
+		cmocka_unit_test(test_cpu_sampler_prometheus_backwards_counter_holds),
 		cmocka_unit_test(test_cpu_sampler_help_and_version),
 	};
 

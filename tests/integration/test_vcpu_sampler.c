@@ -3,7 +3,8 @@
  * spinners pinned to one CPU must show run delay (the host-side steal of a
  * vCPU thread), a spinner alone on its CPU much less; threads that exit are
  * reported and the run goes on or ends. Every run has a timeout
- * (tests/support/run.h).
+ * (tests/support/run.h). Prometheus output is read with the strict parser
+ * of tests/support/promparse and, where installed, `promtool check metrics`.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <cmocka.h>
 
 #include "common/csvio.h"
+#include "common/schedstat.h"
+#include "tests/support/promparse.h"
 #include "tests/support/run.h"
 
 #include <dirent.h>
@@ -367,6 +370,9 @@ static void test_vcpu_sampler_bad_inputs(void **state)
 		{ { "--tid", "1", "--pid", "1" }, "exclude" },
 		{ { "--tid", "1", "--interval", "0" }, "--interval" },
 		{ { "--tid", "1", "--t0", "x" }, "--t0" },
+		{ { "--tid", "1", "--format", "table" }, "unknown format 'table' (csv or prometheus)" },
+		{ { "--tid", "1", "--textfile", "v.prom" }, "--textfile needs --format prometheus" },
+		{ { "--tid", "1", "--format", "prometheus", "--textfile", "v" }, "must end in .prom" },
 	};
 	size_t i;
 
@@ -386,6 +392,158 @@ static void test_vcpu_sampler_bad_inputs(void **state)
 	}
 }
 
+/* ---- --format prometheus --------------------------------------------------- */
+
+static void read_schedstat(pid_t pid, pid_t tid, struct schedstat *s)
+{
+	char path[64], *text;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	text = support_slurp(path);
+	assert_int_equal(schedstat_parse(text, strlen(text), s), 0);
+	free(text);
+}
+
+/*
+ * --pid with --textfile: both threads' run time and run delay, in seconds,
+ * labelled pid and tid, between what schedstat said before and after the
+ * run; no wait family (schedstat has none) and no libvirt labels.
+ */
+static void test_vcpu_sampler_prometheus_threads(void **state)
+{
+	char pidbuf[16], path[PATH_MAX], dir[64], pidl[16], tidl[16], *text;
+	const char *argv[] = { TOOL, "--pid", pidbuf, "--format", "prometheus", "--textfile", path,
+			       "--interval", "20ms", "--count", "3", NULL };
+	struct schedstat before[2], after[2];
+	int64_t tids[2];
+	struct promparse_doc doc;
+	struct support_run r;
+	pid_t child;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(support_mkdtemp(dir, sizeof(dir), "vcpu-prom"), 0);
+	snprintf(path, sizeof(path), "%s/vcpu.prom", dir);
+	child = two_thread_child(0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)child);
+	assert_int_equal(task_tids(child, tids, 2), 2);
+	for (i = 0; i < 2; i++)
+		read_schedstat(child, (pid_t)tids[i], &before[i]);
+	run_ok(argv, &r);
+	for (i = 0; i < 2; i++)
+		read_schedstat(child, (pid_t)tids[i], &after[i]);
+	support_reap(child);
+	assert_string_equal(r.out, "");
+	text = support_read_file(path);
+	assert_non_null(text);
+	promparse_ok(text, &doc);
+	assert_int_equal(promparse_family(&doc, "stealscope_vcpu_run_seconds_total")->nsamples, 2);
+	assert_int_equal(promparse_family(&doc, "stealscope_vcpu_delay_seconds_total")->nsamples,
+			 2);
+	assert_null(promparse_family(&doc, "stealscope_vcpu_wait_seconds_total"));
+	for (i = 0; i < 2; i++) {
+		const struct promparse_sample *run, *delay;
+
+		snprintf(pidl, sizeof(pidl), "%d", (int)child);
+		snprintf(tidl, sizeof(tidl), "%lld", (long long)tids[i]);
+		run = promparse_find(&doc, "stealscope_vcpu_run_seconds_total", "pid", pidl, "tid",
+				     tidl, NULL);
+		delay = promparse_find(&doc, "stealscope_vcpu_delay_seconds_total", "pid", pidl,
+				       "tid", tidl, NULL);
+		assert_non_null(run);
+		assert_non_null(delay);
+		if (run->value < (double)before[i].run_ns / 1e9 ||
+		    run->value > (double)after[i].run_ns / 1e9 ||
+		    delay->value < (double)before[i].delay_ns / 1e9 ||
+		    delay->value > (double)after[i].delay_ns / 1e9)
+			fail_msg("tid %s: run %.9f s, delay %.9f s; schedstat said %llu..%llu ns and "
+				 "%llu..%llu ns", tidl, run->value, delay->value,
+				 (unsigned long long)before[i].run_ns,
+				 (unsigned long long)after[i].run_ns,
+				 (unsigned long long)before[i].delay_ns,
+				 (unsigned long long)after[i].delay_ns);
+	}
+	assert_non_null(promparse_find(&doc, "stealscope_sampler_overruns_total", "sampler",
+				       "vcpu-sampler", "file", "vcpu.prom", NULL));
+	promparse_free(&doc);
+	promparse_promtool_ok(text);
+	free(text);
+	support_run_free(&r);
+	assert_int_equal(support_rmtree(dir), 0);
+}
+
+/*
+ * On stdout, one exposition per sample (4 for --count 3), separated by empty
+ * lines; the sampler's own thread keeps running, so its run time never
+ * goes down from one to the next.
+ */
+static void test_vcpu_sampler_prometheus_stdout_per_sample(void **state)
+{
+	char tidbuf[16];
+	const char *argv[] = { TOOL, "--tid", tidbuf, "--format", "prometheus", "--interval",
+			       "20ms", "--count", "3", NULL };
+	struct support_run r;
+	char *parts[8];
+	double prev = 0;
+	size_t i, n;
+
+	(void)state;
+	snprintf(tidbuf, sizeof(tidbuf), "%d", (int)getpid());
+	run_ok(argv, &r);
+	n = promparse_split(r.out, parts, 8);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++) {
+		const struct promparse_sample *run;
+		struct promparse_doc doc;
+
+		promparse_ok(parts[i], &doc);
+		assert_int_equal(doc.nfamilies, 4);
+		run = promparse_find(&doc, "stealscope_vcpu_run_seconds_total", "pid", tidbuf,
+				     "tid", tidbuf, NULL);
+		assert_non_null(run);
+		assert_true(run->value >= prev && run->value > 0);
+		prev = run->value;
+		promparse_free(&doc);
+	}
+	promparse_promtool_ok(parts[0]);
+	support_run_free(&r);
+}
+
+/*
+ * libvirt's test driver reports no vcpu.* fields: no stealscope_vcpu_*
+ * family at all (absent, never 0), and each missing field named once on
+ * stderr with the family it leaves out.
+ */
+static void test_vcpu_sampler_prometheus_missing_fields_left_out(void **state)
+{
+	const char *argv[] = { TOOL, "--domain", "test", "--connect", "test:///default",
+			       "--format", "prometheus", "--interval", "20ms", "--count", "2",
+			       NULL };
+	struct promparse_doc doc;
+	struct support_run r;
+	char *parts[4];
+	size_t i;
+
+	(void)state;
+	run_ok(argv, &r);
+	assert_int_equal(support_count_substr(r.err, "vcpu.N.time not reported by this driver; "
+					      "left out of stealscope_vcpu_run_seconds_total"), 1);
+	assert_int_equal(support_count_substr(r.err, "vcpu.N.delay not reported by this driver; "
+					      "left out of stealscope_vcpu_delay_seconds_total"), 1);
+	assert_int_equal(support_count_substr(r.err, "vcpu.N.wait not reported by this driver; "
+					      "left out of stealscope_vcpu_wait_seconds_total"), 1);
+	assert_int_equal(promparse_split(r.out, parts, 4), 3);
+	for (i = 0; i < 3; i++) {
+		promparse_ok(parts[i], &doc);
+		assert_int_equal(doc.nfamilies, 2);
+		assert_null(strstr(parts[i], "stealscope_vcpu_"));
+		assert_non_null(promparse_find(&doc, "stealscope_sampler_overruns_total", "sampler",
+					       "vcpu-sampler", NULL));
+		promparse_free(&doc);
+	}
+	support_run_free(&r);
+}
+
 static void test_vcpu_sampler_help_and_version(void **state)
 {
 	const char *help[] = { TOOL, "--help", NULL }, *version[] = { TOOL, "--version", NULL };
@@ -395,6 +553,8 @@ static void test_vcpu_sampler_help_and_version(void **state)
 	run_ok(help, &r);
 	assert_non_null(strstr(r.out, "Usage: vcpu-sampler"));
 	assert_non_null(strstr(r.out, "--pid"));
+	assert_non_null(strstr(r.out, "stealscope_vcpu_delay_seconds_total"));
+	assert_non_null(strstr(r.out, "--textfile PATH"));
 	support_run_free(&r);
 
 	run_ok(version, &r);
@@ -411,6 +571,9 @@ int main(void)
 		cmocka_unit_test(test_vcpu_sampler_all_threads_gone_ends_run),
 		cmocka_unit_test(test_vcpu_sampler_sigterm_writes_what_was_measured),
 		cmocka_unit_test(test_vcpu_sampler_bad_inputs),
+		cmocka_unit_test(test_vcpu_sampler_prometheus_threads),
+		cmocka_unit_test(test_vcpu_sampler_prometheus_stdout_per_sample),
+		cmocka_unit_test(test_vcpu_sampler_prometheus_missing_fields_left_out),
 		cmocka_unit_test(test_vcpu_sampler_help_and_version),
 	};
 
