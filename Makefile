@@ -101,6 +101,57 @@ $(BIN)/vcpu-sampler: LIBS += $(LIBVIRT_LIBS)
 stealscope_SRCS += $(VIRT_SRCS)
 $(BIN)/stealscope: LIBS += $(LIBVIRT_LIBS)
 
+# kvm-mini: the VMM (a library plus the command) and its freestanding guest.
+# The guest (kvm-mini/guest/ plus the stdint-only work unit and tick
+# accounting) has its own flags, never the host's (no sanitizer, no PIE),
+# is linked at its fixed address by guest.ld, flattened, and embedded by
+# kvm-mini/guestimg.c (.incbin). One guest for every VARIANT.
+KMINI_LIB_SRCS := kvm-mini/vmm.c kvm-mini/vcpu.c kvm-mini/loader.c kvm-mini/decode.c \
+	kvm-mini/sampler.c kvm-mini/hog.c kvm-mini/summary.c kvm-mini/output.c kvm-mini/options.c \
+	kvm-mini/tickacct.c kvm-mini/kvmprobe.c kvm-mini/guestimg.c guest-tools/workunit.c
+TOOLS += kvm-mini
+kvm-mini_SRCS := kvm-mini/kvm-mini.c $(KMINI_LIB_SRCS)
+KMINI_GUEST_DIR := build/kmini-guest
+KMINI_GUEST_BIN := $(KMINI_GUEST_DIR)/guest.bin
+KMINI_GUEST_SRCS := kvm-mini/guest/entry.S kvm-mini/guest/kernel.c kvm-mini/guest/tasks.c \
+	kvm-mini/guest/gstring.c kvm-mini/tickacct.c guest-tools/workunit.c
+KMINI_GUEST_OBJS := $(KMINI_GUEST_SRCS:%=$(KMINI_GUEST_DIR)/%.o)
+KMINI_GUEST_CFLAGS := -std=gnu11 $(WARN) -g -O2 -I. -MMD -MP -ffreestanding -nostdlib \
+	-fno-pic -fno-pie -fno-stack-protector -mno-red-zone -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fno-builtin -fcf-protection=none -mcmodel=small
+
+$(KMINI_GUEST_DIR)/%.o: %
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (kvm-mini guest)")
+	$(Q)$(CC) $(KMINI_GUEST_CFLAGS) -c -o $@ $<
+
+$(KMINI_GUEST_BIN): $(KMINI_GUEST_OBJS) kvm-mini/guest/guest.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) -nostdlib -static -no-pie --build-id=none -T kvm-mini/guest/guest.ld \
+		-o $(KMINI_GUEST_DIR)/guest.elf $(KMINI_GUEST_OBJS)
+	$(Q)objcopy -O binary $(KMINI_GUEST_DIR)/guest.elf $@
+
+$(BUILD)/kvm-mini/guestimg.o: $(KMINI_GUEST_BIN)
+$(BUILD)/kvm-mini/guestimg.o: ALL_CFLAGS += -DKMINI_GUEST_BIN=\"$(abspath $(KMINI_GUEST_BIN))\"
+
+# kvm-mini linked -static for the nested L1 guest of scripts/kvm-nested.sh,
+# from objects of its own (never sanitized: a static binary cannot carry the
+# sanitizer runtimes).
+KMINI_NESTED_OBJ := build/nested/obj
+KMINI_STATIC := build/nested/bin/kvm-mini
+$(KMINI_NESTED_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (static)")
+	$(Q)$(CC) $(BASE_CFLAGS) -O2 $(CFLAGS) -c -o $@ $<
+$(KMINI_NESTED_OBJ)/kvm-mini/guestimg.o: $(KMINI_GUEST_BIN)
+$(KMINI_NESTED_OBJ)/kvm-mini/guestimg.o: BASE_CFLAGS += \
+	-DKMINI_GUEST_BIN=\"$(abspath $(KMINI_GUEST_BIN))\"
+$(KMINI_STATIC): $(kvm-mini_SRCS:%.c=$(KMINI_NESTED_OBJ)/%.o) \
+		$(COMMON_SRCS:%.c=$(KMINI_NESTED_OBJ)/%.o)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (static)")
+	$(Q)$(CC) -static $(LDFLAGS) -o $@ $^ -lcsv -lm -lpthread
+
 TOOL_BINS := $(TOOLS:%=$(BIN)/%)
 
 # `stealscope run NAME` looks for installed specs here (experiments/specdir.h).
@@ -137,6 +188,17 @@ $(BUILD)/tests/unit/test_cmd_pin: LIBS += $(LIBVIRT_LIBS)
 test_sampleloop_SRCS := host-tools/sampleloop.c
 # The strict exposition parser (integration tests link tests/support/ whole).
 test_promexp_SRCS := tests/support/promparse.c
+test_kvm_mini_decode_SRCS := kvm-mini/decode.c kvm-mini/tickacct.c
+test_kvm_mini_tickacct_SRCS := kvm-mini/tickacct.c
+test_kvm_mini_options_SRCS := kvm-mini/options.c
+test_kvm_mini_summary_SRCS := kvm-mini/summary.c
+test_kvm_mini_loader_SRCS := kvm-mini/loader.c
+# test_kvm_mini runs kvm-mini for real: on /dev/kvm where it opens, else in
+# the nested L1 guest of scripts/kvm-nested.sh with the static build.
+test_kvm_mini_SRCS := kvm-mini/summary.c kvm-mini/kvmprobe.c
+$(BUILD)/tests/integration/test_kvm_mini: | $(KMINI_STATIC) $(BIN)/kvm-mini
+$(BUILD)/tests/integration/test_kvm_mini.o: TEST_CFLAGS += -DTEST_SCRIPTS=\"$(abspath scripts)\" \
+	-DTEST_KMINI_STATIC=\"$(abspath $(KMINI_STATIC))\" -DTEST_ROOT=\"$(abspath .)\"
 # Every integration test also links the shared harness of tests/support/,
 # every unit test its files.c.
 TEST_SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))

@@ -24,11 +24,7 @@
 
 #define CPUID_FIRST_ENTRIES 64
 
-/*
- * ioctl(2), retried on EINTR: the result, or -errno. Callers name the
- * request in their message (its name, never its number).
- */
-static int xioctl(int fd, unsigned long req, void *arg)
+int kmini_ioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 
@@ -118,7 +114,7 @@ int kmini_probe_supported_cpuid(int kvm_fd, const char *name, struct kvm_cpuid2 
 			return log_err(-ENOMEM, "KVM_GET_SUPPORTED_CPUID: %zu entries: out of memory",
 				       nent);
 		c->nent = (__u32)nent;
-		e = xioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
+		e = kmini_ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
 		if (e == 0) {
 			*out = c;
 			return 0;
@@ -182,7 +178,7 @@ int kmini_probe_fd(int fd, const char *name, struct kmini_probe *out)
 	size_t i;
 
 	probe_reset(out, name ? name : KMINI_PROBE_DEFAULT_DEV);
-	r = xioctl(fd, KVM_GET_API_VERSION, NULL);
+	r = kmini_ioctl(fd, KVM_GET_API_VERSION, NULL);
 	if (r < 0)
 		return syscall_failed(out, r, "KVM_GET_API_VERSION on %s: %s", out->dev,
 				      strerror(-r));
@@ -194,7 +190,7 @@ int kmini_probe_fd(int fd, const char *name, struct kmini_probe *out)
 	}
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		/* > 0 supported (some capabilities answer with a count), 0 not */
-		r = xioctl(fd, KVM_CHECK_EXTENSION, (void *)(long)caps[i].cap);
+		r = kmini_ioctl(fd, KVM_CHECK_EXTENSION, (void *)(long)caps[i].cap);
 		if (r < 0)
 			return syscall_failed(out, r, "KVM_CHECK_EXTENSION(%s) on %s: %s",
 					      caps[i].name, out->dev, strerror(-r));

@@ -84,6 +84,13 @@ int kmini_probe_supported_cpuid(int kvm_fd, const char *name, struct kvm_cpuid2 
 int kmini_probe_cpuid_leaf(const struct kvm_cpuid2 *cpuid, unsigned function,
 			   unsigned index, unsigned regs[4]);
 
+/*
+ * ioctl(2) on a KVM fd, retried on EINTR: the result (>= 0) or -errno. Logs
+ * nothing: callers name the request in their message (its name, never its
+ * number). Shared by everything in kvm-mini that talks to KVM.
+ */
+int kmini_ioctl(int fd, unsigned long req, void *arg);
+
 /* "yes", "no" or "unknown". */
 const char *kmini_cap_state_name(enum kmini_cap_state s);
 

@@ -1,0 +1,130 @@
+/*
+ * sampler: see sampler.h. Host and guest counters share one base: the vCPU
+ * thread's run delay before its first KVM_RUN.
+ */
+#include "kvm-mini/sampler.h"
+
+#include "common/log.h"
+#include "common/parse.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STEAL_TRIES 64
+#define STEAL_SLACK_NS 1000000000ull /* thread start to t0, generously */
+#define STAMPS_MAX (1u << 24)
+
+int kmini_sampler_vcpu_init(struct kmini_sampler_vcpu *s, size_t cap)
+{
+	s->samples = calloc(cap ? cap : 1, sizeof(*s->samples));
+	if (!s->samples)
+		return log_err(-ENOMEM, "%zu samples: out of memory", cap);
+	s->cap = cap;
+	s->n = 0;
+	return 0;
+}
+
+void kmini_sampler_vcpu_free(struct kmini_sampler_vcpu *s)
+{
+	free(s->samples);
+	s->samples = NULL;
+	s->n = s->cap = 0;
+}
+
+int kmini_stampbuf_init(struct kmini_stampbuf *b, size_t cap)
+{
+	memset(b, 0, sizeof(*b));
+	b->v = calloc(cap ? cap : 1, sizeof(*b->v));
+	if (!b->v)
+		return log_err(-ENOMEM, "%zu progress stamps: out of memory", cap);
+	b->cap = cap;
+	return 0;
+}
+
+void kmini_stampbuf_free(struct kmini_stampbuf *b)
+{
+	free(b->v);
+	memset(b, 0, sizeof(*b));
+}
+
+static void stamp_sink(void *arg, const struct kmini_record *r)
+{
+	struct kmini_stampbuf *b = arg;
+	struct kmini_raw_stamp *s;
+
+	if (b->n >= b->cap) {
+		b->dropped++;
+		return;
+	}
+	s = &b->v[b->n++];
+	s->tsc = r->tsc;
+	s->task = r->task;
+	s->unit = r->unit;
+	s->vcpu = b->vcpu;
+	s->pad = 0;
+}
+
+int kmini_sampler_drain(struct kmini_sampler_vcpu *s, struct kmini_stampbuf *b)
+{
+	b->vcpu = s->lim.vcpu;
+	return kmini_ring_drain(&s->area->ring, s->recs, &s->lim, &s->ring, stamp_sink, b);
+}
+
+int kmini_sampler_take(struct kmini_sampler_vcpu *s, int64_t t_ns, struct kmini_stampbuf *b)
+{
+	struct kmini_sample *out;
+	struct kmini_ticks t;
+	struct schedstat ss;
+	uint64_t steal;
+	int ring, e;
+
+	if (!s->have_base && s->area->started == 1) {
+		s->steal_base_ns = s->area->ticks.steal_base_ns;
+		s->boot_tsc = s->area->boot_tsc;
+		s->have_base = 1;
+	}
+	ring = kmini_sampler_drain(s, b);
+	if (s->n >= s->cap)
+		return ring;
+	e = schedstat_read_fd(s->schedstat_fd, &ss);
+	if (e)
+		return e;
+	out = &s->samples[s->n++];
+	memset(out, 0, sizeof(*out));
+	out->t_ns = t_ns;
+	out->host_run_ns = parse_counter_delta(s->base.run_ns, ss.run_ns);
+	out->host_delay_ns = parse_counter_delta(s->base.delay_ns, ss.delay_ns);
+	if (s->have_base && kmini_steal_read(&s->area->steal, STEAL_TRIES, &steal) == 0) {
+		/*
+		 * KVM's steal clock holds the vCPU thread's whole run delay (its
+		 * first update adds all of it: last_steal starts at 0), so the
+		 * thread's delay before its first KVM_RUN is the base of both.
+		 */
+		out->guest_steal_ns = parse_counter_delta(s->base.delay_ns, steal);
+		/* it cannot exceed the time since the thread began: else it is scribbled */
+		out->steal_valid = out->guest_steal_ns <= (uint64_t)t_ns + STEAL_SLACK_NS;
+	}
+	kmini_ticks_read(&s->area->ticks, &t);
+	out->tick_user = t.user;
+	out->tick_system = t.system;
+	out->tick_idle = t.idle;
+	out->tick_steal = t.steal;
+	return ring;
+}
+
+size_t kmini_stamp_capacity(const struct kmini_config *cfg)
+{
+	uint64_t n;
+
+	if (cfg->workload != KMINI_WL_SCHED && cfg->workload != KMINI_WL_GARBAGE &&
+	    cfg->workload != KMINI_WL_RING_CORRUPT)
+		return 0;
+	if (cfg->units)
+		n = cfg->units * (uint64_t)cfg->ntasks;
+	else
+		n = (uint64_t)cfg->nvcpus *
+		    ((uint64_t)(cfg->duration_ns / (cfg->unit_work_ns > 0 ? cfg->unit_work_ns : 1)) *
+		     3 / 2 + 1024);
+	return n > STAMPS_MAX ? STAMPS_MAX : (size_t)n;
+}
