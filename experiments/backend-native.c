@@ -8,6 +8,7 @@
 #include "experiments/backend-native.h"
 
 #include "common/log.h"
+#include "common/memtouch.h"
 #include "common/timeutil.h"
 #include "guest-tools/workunit.h"
 
@@ -33,6 +34,7 @@ int stampbuf_init(struct stampbuf *b, size_t cap)
 	b->v = calloc(cap, sizeof(*b->v));
 	if (!b->v)
 		return log_err(-ENOMEM, "progress stamps: %zu entries", cap);
+	mem_touch(b->v, cap * sizeof(*b->v));      /* no page faults in the vCPU loop */
 	b->cap = cap;
 	return 0;
 }

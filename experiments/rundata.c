@@ -5,6 +5,7 @@
 #include "experiments/rundata.h"
 
 #include "common/log.h"
+#include "common/memtouch.h"
 #include "common/parse.h"
 
 #include <errno.h>
@@ -65,7 +66,7 @@ int rundata_alloc(struct run_samples *s, size_t cap, int nvcpus, const int *cpus
 	s->cap = cap;
 	s->nvcpus = nvcpus;
 	s->ncpus = ncpus;
-	/* calloc touches nothing: the memsets below fault the pages in now */
+	/* calloc touches nothing: mem_touch() below faults the pages in now */
 	s->cpus = calloc((size_t)ncpus + 1, sizeof(*s->cpus));
 	s->seq = calloc(cap, sizeof(*s->seq));
 	s->t_ns = calloc(cap, sizeof(*s->t_ns));
@@ -79,10 +80,12 @@ int rundata_alloc(struct run_samples *s, size_t cap, int nvcpus, const int *cpus
 		return log_err(-ENOMEM, "sample buffers for %zu samples", cap);
 	}
 	memcpy(s->cpus, cpus, (size_t)ncpus * sizeof(*cpus));
-	memset(s->seq, 0, cap * sizeof(*s->seq));
-	memset(s->t_ns, 0, cap * sizeof(*s->t_ns));
-	memset(s->sched, 0, nv * sizeof(*s->sched));
-	memset(s->cpu, 0, nc * sizeof(*s->cpu));
+	mem_touch(s->seq, cap * sizeof(*s->seq));
+	mem_touch(s->t_ns, cap * sizeof(*s->t_ns));
+	mem_touch(s->sched, nv * sizeof(*s->sched));
+	mem_touch(s->sched_ok, nv);
+	mem_touch(s->cpu, nc * sizeof(*s->cpu));
+	mem_touch(s->cpu_ok, nc);
 	return 0;
 }
 

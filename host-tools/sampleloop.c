@@ -8,6 +8,7 @@
 #include "common/cli.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/memtouch.h"
 #include "common/parse.h"
 #include "common/promexp.h"
 #include "common/timeutil.h"
@@ -333,8 +334,9 @@ int sampleloop_run(const struct sampleloop_opts *o, size_t slot_bytes,
 		rc = log_err(-ENOMEM, "sample buffer of %zu x %zu bytes", cap, slot_bytes);
 		goto out;
 	}
-	/* Touch every page now so the loop takes no page faults. */
-	memset(data, 0, cap * slot_bytes);
+	/* Fault every page in now so the loop takes no page faults. */
+	mem_touch(data, cap * slot_bytes);
+	mem_touch(recs, cap * sizeof(*recs));
 	for (i = 0; i < cap; i++)
 		recs[i].data = data + i * slot_bytes;
 
