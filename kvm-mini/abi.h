@@ -25,6 +25,15 @@
 
 #include <stdint.h>
 
+/*
+ * Orders the host's reads of guest memory (and the guest's of its own
+ * shared fields). x86-64 keeps loads in program order, so only the compiler
+ * must be stopped from reordering them: a compiler barrier, not a fence.
+ * The other side is a guest vCPU, which ThreadSanitizer cannot see anyway,
+ * and GCC refuses atomic_thread_fence() under -fsanitize=thread.
+ */
+#define KMINI_READ_BARRIER() __asm__ __volatile__("" ::: "memory")
+
 #define KMINI_ABI_MAGIC   0x494e494d4b564bull   /* "KVKMINI" */
 #define KMINI_ABI_VERSION 1u
 

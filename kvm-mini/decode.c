@@ -11,7 +11,7 @@ int kmini_ring_drain(volatile struct kmini_ring_hdr *hdr, const volatile struct 
 	uint64_t head = hdr->head, n, seq, i;
 	struct kmini_record r;
 
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	KMINI_READ_BARRIER();
 	if (head < st->tail || head - st->tail > KMINI_RING_SLOTS) {
 		st->bad_head++;
 		st->last_bad_head = head;
@@ -22,7 +22,7 @@ int kmini_ring_drain(volatile struct kmini_ring_hdr *hdr, const volatile struct 
 		const volatile struct kmini_record *slot = &recs[st->tail & (KMINI_RING_SLOTS - 1)];
 
 		seq = slot->seq;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		KMINI_READ_BARRIER();
 		if (seq < st->tail + 1)
 			break;                 /* reserved, not yet published */
 		if (seq > st->tail + 1) {
@@ -35,7 +35,7 @@ int kmini_ring_drain(volatile struct kmini_ring_hdr *hdr, const volatile struct 
 		r.task = slot->task;
 		r.unit = slot->unit;
 		r.pad = 0;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		KMINI_READ_BARRIER();
 		if (slot->seq != seq) {
 			st->overwritten++;
 			st->tail++;

@@ -29,10 +29,10 @@ static void *hog_main(void *arg)
 	h->err = affinity_pin_self(h->cpu);
 	if (h->err)
 		return NULL;
-	while (!*h->stop && mono_ns() < h->start_ns)
+	while (!__atomic_load_n(h->stop, __ATOMIC_ACQUIRE) && mono_ns() < h->start_ns)
 		(void)sleep_until_ns(h->start_ns);
 	began = mono_ns();
-	while (!*h->stop && !h->ended)
+	while (!__atomic_load_n(h->stop, __ATOMIC_ACQUIRE) && !h->ended)
 		x = workunit_spin(HOG_CHUNK, x);
 	now = mono_ns();
 	h->spun_ns = now - began;

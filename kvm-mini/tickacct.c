@@ -13,9 +13,9 @@ int kmini_steal_read(const volatile struct kmini_steal *st, int tries, uint64_t 
 
 	for (i = 0; i < tries; i++) {
 		v1 = st->version;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		KMINI_READ_BARRIER();
 		s = st->steal_ns;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		KMINI_READ_BARRIER();
 		v2 = st->version;
 		if (!(v1 & 1) && v1 == v2) {
 			*steal_ns = s;

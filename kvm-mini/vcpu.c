@@ -307,7 +307,7 @@ static void *vcpu_thread(void *arg)
 	}
 	pthread_barrier_wait(&v->sync->ready);
 	pthread_barrier_wait(&v->sync->go);
-	while (!v->sync->stop && !v->setup_err) {
+	while (!__atomic_load_n(&v->sync->stop, __ATOMIC_ACQUIRE) && !v->setup_err) {
 		r = ioctl(v->fd, KVM_RUN, 0);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -324,7 +324,7 @@ static void *vcpu_thread(void *arg)
 	if (v->outcome == KMINI_VCPU_RUNNING)
 		v->outcome = KMINI_VCPU_STOPPED;
 	/* stay until told: the sampler reads this thread's schedstat to the end */
-	while (!v->sync->stop)
+	while (!__atomic_load_n(&v->sync->stop, __ATOMIC_ACQUIRE))
 		(void)sleep_until_ns(mono_ns() + NS_PER_MS);
 	return NULL;
 }

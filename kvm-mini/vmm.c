@@ -371,8 +371,7 @@ static void stop_all(struct kmini_vm *vm, struct run_state *st)
 {
 	int i;
 
-	vm->sync.stop = 1;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&vm->sync.stop, 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < vm->cfg.nvcpus; i++)
 		kmini_vcpu_kick(&vm->vcpu[i]);
 	for (i = 0; i < st->nhogs; i++)
@@ -609,7 +608,7 @@ int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 		e = threads_start(vm, &st);
 	if (e) {
 		if (vm->sync_init) {
-			vm->sync.stop = 1;
+			__atomic_store_n(&vm->sync.stop, 1, __ATOMIC_SEQ_CST);
 			pthread_barrier_wait(&vm->sync.go);
 		}
 		goto out;
