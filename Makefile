@@ -188,6 +188,8 @@ $(BUILD)/tests/unit/test_cmd_pin: LIBS += $(LIBVIRT_LIBS)
 test_sampleloop_SRCS := host-tools/sampleloop.c
 # The strict exposition parser (integration tests link tests/support/ whole).
 test_promexp_SRCS := tests/support/promparse.c
+test_bench_stats_SRCS := bench/stats.c
+test_bench_table_SRCS := bench/table.c bench/stats.c
 test_kvm_mini_decode_SRCS := kvm-mini/decode.c kvm-mini/tickacct.c
 test_kvm_mini_tickacct_SRCS := kvm-mini/tickacct.c
 test_kvm_mini_options_SRCS := kvm-mini/options.c
@@ -279,6 +281,47 @@ check: deps
 run: deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tools
 	$(Q)$(BIN)/stealscope run sched-virt --backend auto
+
+# Soak test of the samplers, never part of check or CI: 10 minutes at 10 ms
+# (SOAK_SECONDS=N for another length); scripts/soak.sh says what it checks.
+.PHONY: soak
+soak: tools
+	$(Q)SOAK_SECONDS=$(or $(SOAK_SECONDS),600) scripts/soak.sh $(BIN)
+
+# ---- benchmarks (bench/): figures beside same-run baselines, never pass/fail --
+#
+#   make bench                every figure, ~4 min: bench/RESULTS.md, bench/results.csv
+#   make bench BENCH_QUICK=1  a smoke pass (~40 s) into $(BUILD)/bench-quick/
+#
+# bench/stealbench measures the built tools from outside; the scratch files and
+# results directories of its runs go to $(BUILD)/bench-work/ (cleared first).
+BENCH_SRCS := bench/stealbench.c bench/bench.c bench/spawn.c bench/stats.c bench/table.c \
+	bench/fig-startup.c bench/fig-stamps.c bench/fig-samplers.c bench/fig-native.c \
+	bench/fig-memory.c
+BENCH_BIN  := $(BUILD)/bench/stealbench
+ifeq ($(BENCH_QUICK),1)
+BENCH_ARGS := --quick --out-dir $(BUILD)/bench-quick
+else
+BENCH_ARGS := --out-dir bench
+endif
+
+$(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# test_bench runs the driver's smoke pass on two cheap figures.
+$(BUILD)/tests/integration/test_bench: | $(BENCH_BIN)
+$(BUILD)/tests/integration/test_bench.o: TEST_CFLAGS += \
+	-DTEST_BENCH_BIN=\"$(abspath $(BENCH_BIN))\"
+
+.PHONY: bench
+bench: deps
+	$(Q)bench/deps.sh
+	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tools $(BENCH_BIN) guest-image
+	$(Q)rm -rf $(BUILD)/bench-work
+	$(Q)$(BENCH_BIN) --bindir $(BIN) --work $(BUILD)/bench-work --guest-dir $(GUEST_DIR) \
+		$(BENCH_ARGS)
 
 install: $(TOOL_BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin
