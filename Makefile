@@ -101,6 +101,24 @@ $(BIN)/vcpu-sampler: LIBS += $(LIBVIRT_LIBS)
 stealscope_SRCS += $(VIRT_SRCS)
 $(BIN)/stealscope: LIBS += $(LIBVIRT_LIBS)
 
+# stealscope watch; --listen serves /metrics with libmicrohttpd: only
+# experiments/watchhttp.c includes it, only stealscope links it.
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+WATCH_SRCS := experiments/watchdata.c experiments/watchsrc.c experiments/watchderive.c \
+	experiments/watchview.c experiments/watchthresh.c experiments/watchexec.c \
+	experiments/watchprom.c
+stealscope_SRCS += $(WATCH_SRCS) experiments/watchhttp.c
+$(BUILD)/experiments/watchhttp.o: ALL_CFLAGS += $(MHD_CFLAGS)
+$(BIN)/stealscope: LIBS += $(MHD_LIBS)
+# Its unit tests need neither libvirt (fake ops) nor libmicrohttpd.
+test_watchthresh_SRCS := experiments/watchthresh.c
+test_watchview_SRCS := experiments/watchview.c experiments/watchdata.c
+test_watchderive_SRCS := experiments/watchderive.c experiments/watchdata.c host-tools/virtstats.c
+test_watchsrc_SRCS := experiments/watchsrc.c experiments/watchdata.c host-tools/virtstats.c
+test_watchprom_SRCS := experiments/watchprom.c experiments/watchdata.c tests/support/promparse.c
+test_watchexec_SRCS := experiments/watchexec.c
+
 # kvm-mini: the VMM (a library plus the command) and its freestanding guest.
 # The guest (kvm-mini/guest/ plus the stdint-only work unit and tick
 # accounting) has its own flags, never the host's (no sanitizer, no PIE),
@@ -217,6 +235,12 @@ test_libvirt_SRCS := $(VIRT_SRCS)
 $(BUILD)/tests/integration/test_libvirt: LIBS += $(LIBVIRT_LIBS)
 $(BUILD)/tests/integration/test_libvirt: | $(SPIN_GUEST)
 $(BUILD)/tests/integration/test_libvirt.o: TEST_CFLAGS += \
+	-DTEST_SPIN_GUEST=\"$(abspath $(SPIN_GUEST))\" -DTEST_SCRIPTS=\"$(abspath scripts)\"
+# test_watch boots the same guest (its domain is created through the virt ops).
+test_watch_SRCS := $(VIRT_SRCS)
+$(BUILD)/tests/integration/test_watch: LIBS += $(LIBVIRT_LIBS)
+$(BUILD)/tests/integration/test_watch: | $(SPIN_GUEST)
+$(BUILD)/tests/integration/test_watch.o: TEST_CFLAGS += \
 	-DTEST_SPIN_GUEST=\"$(abspath $(SPIN_GUEST))\" -DTEST_SCRIPTS=\"$(abspath scripts)\"
 
 $(BUILD)/tests/fixtures/libvirt/spin.o: tests/fixtures/libvirt/spin.s
