@@ -116,7 +116,8 @@ test_watchthresh_SRCS := experiments/watchthresh.c
 test_watchview_SRCS := experiments/watchview.c experiments/watchdata.c
 test_watchderive_SRCS := experiments/watchderive.c experiments/watchdata.c host-tools/virtstats.c
 test_watchsrc_SRCS := experiments/watchsrc.c experiments/watchdata.c host-tools/virtstats.c
-test_watchprom_SRCS := experiments/watchprom.c experiments/watchdata.c tests/support/promparse.c
+test_watchprom_SRCS := experiments/watchprom.c experiments/watchdata.c tests/support/promparse.c \
+	host-tools/virt.c host-tools/virtstats.c
 test_watchexec_SRCS := experiments/watchexec.c
 
 # kvm-mini: the VMM (a library plus the command) and its freestanding guest.

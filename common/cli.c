@@ -152,23 +152,24 @@ int cli_one_operand(int argc, char *const argv[], const char *missing, const cha
 	return cli_no_operands(argc, argv) ? EXIT_USAGE : 0;
 }
 
-/* A t0 further ahead than this is not "now, give or take start-up". */
-#define T0_MAX_AHEAD_NS (60 * NS_PER_SEC)
+/* An instant further ahead than this is not "now, give or take start-up". */
+#define INSTANT_MAX_AHEAD_NS (60 * NS_PER_SEC)
 
-int cli_parse_t0(const char *arg, int64_t *out_ns)
+int cli_parse_instant(const char *what, const char *arg, int64_t *out_ns)
 {
 	int64_t v, now;
 
-	if (parse_i64("--t0", arg, INT64_MIN, INT64_MAX, &v))
+	if (parse_i64(what, arg, INT64_MIN, INT64_MAX, &v))
 		return cli_usage_hint();
 	if (v < 0)
-		return cli_usage_error("--t0: '%s' is negative: expected a CLOCK_MONOTONIC time "
-				       "in ns (e.g. from host-facts --monotonic-ns)", arg);
+		return cli_usage_error("%s: '%s' is negative: expected a CLOCK_MONOTONIC time "
+				       "in ns (e.g. from host-facts --monotonic-ns)", what, arg);
 	now = mono_ns();
-	if (v > now && v - now > T0_MAX_AHEAD_NS)
-		return cli_usage_error("--t0: '%s' is %.1f s in the future (at most 60 s allowed): "
+	if (v > now && v - now > INSTANT_MAX_AHEAD_NS)
+		return cli_usage_error("%s: '%s' is %.1f s in the future (at most 60 s allowed): "
 				       "expected a CLOCK_MONOTONIC time in ns (e.g. from "
-				       "host-facts --monotonic-ns)", arg, (double)(v - now) / NS_PER_SEC);
+				       "host-facts --monotonic-ns)", what, arg,
+				       (double)(v - now) / NS_PER_SEC);
 	*out_ns = v;
 	return 0;
 }

@@ -5,8 +5,9 @@
  * terminal).
  *
  * A short option means the same in every measurement tool (guest-tools/,
- * host-tools/) that has it: -c the CPU(s), -d --duration, -i --interval, -n
- * --count, -o --out, -p --pid, -r --root, -h --help, -V --version. An option
+ * host-tools/) that has it: -c the CPU(s), -d --duration, -f --format, -i
+ * --interval, -n --count, -o --out, -p --pid, -r --root, -h --help, -V
+ * --version (-f: csv, table or prometheus, as the tool offers). An option
  * whose letter means something else in another of them (sched-load's
  * --procs, --units and --delay; inf-loop's --period and --nice) is long-only
  * rather than given a letter of its own that a user would confuse.
@@ -105,12 +106,14 @@ int cli_common_option(int c, char *const argv[], void (*usage)(void), const char
 int cli_one_operand(int argc, char *const argv[], const char *missing, const char **operand);
 
 /*
- * Parse --t0 NS: an absolute CLOCK_MONOTONIC instant in ns that tools
- * started together measure their t_ns from (e.g. from `host-facts
- * --monotonic-ns`). It must be a decimal integer, not negative and not more
- * than a minute in the future (a value from another clock or a typo).
- * Returns 0 or EXIT_USAGE (logged, with the hint).
+ * Parse the value @arg of option @what (e.g. "--t0", "--start-at"): an
+ * absolute CLOCK_MONOTONIC instant in ns (e.g. from `host-facts
+ * --monotonic-ns`), such as the t0 that tools started together measure
+ * their t_ns from. It must be a decimal integer, not negative and not more
+ * than a minute in the future (a value from another clock or a typo would
+ * otherwise wait for hours); one in the past is fine. Returns 0 and
+ * *@out_ns, or EXIT_USAGE (logged as "<what>: ...", with the hint).
  */
-int cli_parse_t0(const char *arg, int64_t *out_ns);
+int cli_parse_instant(const char *what, const char *arg, int64_t *out_ns);
 
 #endif

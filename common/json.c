@@ -6,16 +6,16 @@
  * opens a new line, the next ones ",\n"; closing a non-empty container puts
  * the bracket back on its own line at the parent's indentation. This file
  * must never read input, allocate, or write anywhere but j->fp. Doubles go
- * through printf's %g, which follows LC_NUMERIC: stealscope tools never call
- * setlocale(LC_NUMERIC), so the decimal point stays '.'.
+ * through common/numfmt (printf's %g), which follows LC_NUMERIC: stealscope
+ * tools never call setlocale(LC_NUMERIC), so the decimal point stays '.'.
  */
 #include "common/json.h"
 #include "common/log.h"
+#include "common/numfmt.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 void jsonw_init(struct jsonw *j, FILE *fp)
@@ -192,28 +192,14 @@ void jsonw_i64(struct jsonw *j, int64_t v)
 
 void jsonw_f(struct jsonw *j, double v)
 {
-	char buf[40];
-	int prec;
+	char buf[NUMFMT_DOUBLE_LEN];
 
 	if (jsonw_pre_value(j))
 		return;
-	if (!isfinite(v)) {
+	if (!isfinite(v))
 		fputs("null", j->fp);            /* JSON has no NaN or infinity */
-		jsonw_post_value(j);
-		return;
-	}
-	/*
-	 * %.15g already gives the shortest text for any double that came from a
-	 * decimal of at most 15 digits; 17 digits always read back exactly.
-	 */
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	if (prec == 17)
-		snprintf(buf, sizeof(buf), "%.17g", v);
-	fputs(buf, j->fp);
+	else
+		fputs(numfmt_double(v, buf, sizeof(buf)), j->fp);
 	jsonw_post_value(j);
 }
 

@@ -1,6 +1,13 @@
 /*
  * log: see log.h. Writes stderr only; formats once into a buffer so the
  * whole line goes out in one write and the last error can be kept.
+ *
+ * The last error is per thread: threads that fail at the same time (the
+ * native backend's contention threads, kvm-mini's vCPU threads) each keep
+ * their own message instead of racing on one buffer, and whoever reads
+ * log_last_error() reads what its own failing call said. The settings
+ * (tool name, level, quiet) stay process-wide: they are set by the main
+ * thread, before other threads start or around calls it makes itself.
  */
 #include "common/log.h"
 
@@ -11,7 +18,7 @@
 static const char *tool_name = "stealscope";
 static enum log_level max_level = LOG_LVL_INFO;
 static int quiet;
-static char last_error[512];
+static _Thread_local char last_error[512];
 
 void log_init(const char *tool)
 {

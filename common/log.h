@@ -2,8 +2,8 @@
  * log: diagnostics to stderr as "tool: level: message".
  *
  * Data goes to stdout; this module only ever writes stderr. It keeps a copy of
- * the last error message so tests can assert what a failing call said. It
- * never exits the process.
+ * the last error message, per thread, so tests can assert what a failing
+ * call said and callers can quote it. It never exits the process.
  */
 #ifndef STEALSCOPE_LOG_H
 #define STEALSCOPE_LOG_H
@@ -25,7 +25,12 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The text of the last log_err() message (without prefix), "" if none. */
+/*
+ * The text of the last log_err() message of the calling thread (without
+ * prefix), "" if it logged none. An error logged on another thread is not
+ * seen here: a thread that fails hands its -errno to the thread that
+ * reports it, as kvm-mini's vCPU threads and the native backend's do.
+ */
 const char *log_last_error(void);
 
 /* The tool name given to log_init(). */

@@ -11,10 +11,10 @@
 
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/numfmt.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define TOTAL_SUFFIX "_total"
@@ -111,26 +111,15 @@ static void put_escaped(FILE *f, const char *s, int quote)
 
 /*
  * @v as Prometheus (Go's ParseFloat) reads it back to the same double:
- * NaN, +Inf, -Inf, else the first of %.15g, %.16g, %.17g that round-trips
- * (17 significant digits always do).
+ * NaN, +Inf, -Inf, else numfmt's shortest round-trip form.
  */
-static void format_value(double v, char *buf, size_t len)
+static const char *format_value(double v, char *buf, size_t len)
 {
-	int prec;
-
-	if (isnan(v)) {
-		snprintf(buf, len, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		snprintf(buf, len, "%s", v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	for (prec = 15;; prec++) {
-		snprintf(buf, len, "%.*g", prec, v);
-		if (prec == 17 || strtod(buf, NULL) == v)
-			return;
-	}
+	if (isnan(v))
+		return "NaN";
+	if (isinf(v))
+		return v > 0 ? "+Inf" : "-Inf";
+	return numfmt_double(v, buf, len);
 }
 
 int promexp_family(struct promexp *p, const char *name, enum promexp_type type,
@@ -202,7 +191,7 @@ static int check_sample(struct promexp *p, const struct promexp_label *labels, s
 int promexp_sample(struct promexp *p, const struct promexp_label *labels, size_t nlabels,
 		   double value)
 {
-	char num[40];
+	char num[NUMFMT_DOUBLE_LEN];
 	size_t i;
 	int braces = 0;
 
@@ -226,8 +215,7 @@ int promexp_sample(struct promexp *p, const struct promexp_label *labels, size_t
 	}
 	if (braces)
 		fputc('}', p->f);
-	format_value(value, num, sizeof(num));
-	fprintf(p->f, " %s\n", num);
+	fprintf(p->f, " %s\n", format_value(value, num, sizeof(num)));
 	return check_io(p);
 }
 

@@ -8,8 +8,8 @@
  * not starting with the reserved "__", none twice in a sample), label
  * values escaped (\\, \", \n), HELP text escaped (\\, \n), both valid
  * UTF-8 (a scraper refuses the whole exposition otherwise), values in
- * round-trip form (the shortest of %.15g, %.16g and %.17g that reads back
- * to the same double) with NaN, +Inf and -Inf spelled as Prometheus does.
+ * round-trip form (common/numfmt: the shortest of %.15g, %.16g and %.17g
+ * that reads back to the same double) with NaN, +Inf and -Inf spelled as Prometheus does.
  * Names follow its conventions: base units (seconds, not ticks or ns) and
  * "_total" on counters; the caller chooses them, this module checks only
  * the syntax and that a counter ends in "_total".

@@ -1,8 +1,9 @@
 /*
  * watchhttp: see watchhttp.h. libmicrohttpd does the HTTP; this file
  * parses the address, owns the socket and routes /metrics to the caller.
- * On the server's thread nothing calls log_err() (its last-error buffer is
- * the main thread's); libmicrohttpd's own complaints become warnings.
+ * On the server's thread nothing calls log_err() (the last error is per
+ * thread, and nothing there would read it); libmicrohttpd's own complaints
+ * become warnings.
  */
 #include "experiments/watchhttp.h"
 

@@ -8,7 +8,7 @@
  *   stealscope_cpu_seconds_total{cpu,mode}        /proc/stat per CPU: user,
  *       nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice
  *       (guest time is already inside user and nice, as the kernel counts
- *       it; the same family as cpu-sampler --format prometheus writes)
+ *       it; common/promcpu writes it, as for cpu-sampler --format prometheus)
  *   stealscope_cpu_sample_timestamp_seconds       when that /proc/stat
  *       sample was taken (Unix time)
  *   stealscope_libvirt_up{host}                   1 when the URI answered the
@@ -23,8 +23,9 @@
  *   stealscope_vcpu_sample_timestamp_seconds{host,domain}  when that
  *       domain's statistics were taken (Unix time)
  *
- * host is the libvirt URI as given to --connect. A field the driver does
- * not report is left out, not written as 0.
+ * host is the libvirt URI as given to --connect (virt_prom_host(), the
+ * convention of vcpu-sampler too). A field the driver does not report is
+ * left out, not written as 0.
  *
  * A renderer: it writes through common/promexp and never reads /proc or
  * talks to libvirt.
@@ -42,8 +43,8 @@
  * Keep the CPU counters of the newer sample @cur from falling below those
  * of the older sample @prev (the same CPU's; a CPU new in @cur is left as
  * it is): a counter the kernel moved backwards (idle and iowait on
- * dyn-tick kernels) keeps its last value, so that Prometheus never sees a
- * counter reset that is none. Derivation sees the same: a step back
+ * dyn-tick kernels) keeps its last value (promcpu_clamp()), so that
+ * Prometheus never sees a counter reset that is none. Derivation sees the same: a step back
  * counts as 0 in procstat_derive() either way, and the step forward after
  * it is that much smaller, which is what the kernel's correction meant.
  */

@@ -9,7 +9,7 @@
  * block a libvirt call for minutes (TCP timeouts, a hung ssh); in its own
  * process it stalls only its own URI, never the others, the host CPUs or
  * the /metrics server, and libvirt's per-call errors (and log_err()'s
- * last-error buffer, which is one per process) stay with their URI.
+ * last error, which watchsrc passes on) stay with their URI.
  *
  * A host that cannot be reached, or that is lost, is retried with an
  * exponential backoff (watchsrc_backoff_ns()). The samplers never exit on

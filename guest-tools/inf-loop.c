@@ -140,7 +140,7 @@ static int parse_args(int argc, char **argv, struct inf_cfg *cfg)
 			cfg->set_nice = 1;
 			break;
 		case OPT_T0:
-			if (cli_parse_t0(optarg, &cfg->t0_ns))
+			if (cli_parse_instant("--t0", optarg, &cfg->t0_ns))
 				return EXIT_USAGE;
 			cfg->has_t0 = 1;
 			break;

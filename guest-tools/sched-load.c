@@ -38,7 +38,6 @@
 #define MAX_PROCS 1024
 #define MAX_UNITS 10000000LL
 #define MAX_STAMPS 100000000LL          /* procs * units: 800 MB of stamps */
-#define START_AT_MAX_AHEAD_NS (60 * NS_PER_SEC)     /* as for --t0 */
 
 struct sched_cfg {
 	int procs;
@@ -120,29 +119,6 @@ static void usage(void)
 enum { OPT_T0 = 0x100, OPT_PROCS, OPT_UNITS, OPT_DELAY, OPT_START_AT };
 
 /*
- * --start-at: like --t0 a CLOCK_MONOTONIC instant, at most a minute ahead
- * (a value from another clock or a typo otherwise waits for hours). One in
- * the past is accepted: the processes then start late, and say so.
- */
-static int parse_start_at(const char *arg, int64_t *out_ns)
-{
-	int64_t v, ahead;
-
-	if (parse_i64("--start-at", arg, INT64_MIN, INT64_MAX, &v))
-		return cli_usage_hint();
-	if (v < 0)
-		return cli_usage_error("--start-at: '%s' is negative: expected a CLOCK_MONOTONIC "
-				       "time in ns (e.g. from host-facts --monotonic-ns)", arg);
-	ahead = v - mono_ns();
-	if (ahead > START_AT_MAX_AHEAD_NS)
-		return cli_usage_error("--start-at: '%s' is %.1f s in the future (at most 60 s "
-				       "allowed): expected a CLOCK_MONOTONIC time in ns (e.g. from "
-				       "host-facts --monotonic-ns)", arg, (double)ahead / NS_PER_SEC);
-	*out_ns = v;
-	return 0;
-}
-
-/*
  * With --duration and no --units, room for the stamps of a process that has
  * its CPU alone, with the margin the native backend allows (a unit may run
  * a little faster than calibrated): duration / unit-work x 1.25 + 1024.
@@ -210,7 +186,7 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 				return cli_usage_hint();
 			break;
 		case OPT_START_AT:
-			if (parse_start_at(optarg, &cfg->start_at_ns))
+			if (cli_parse_instant("--start-at", optarg, &cfg->start_at_ns))
 				return EXIT_USAGE;
 			cfg->has_start_at = 1;
 			break;
@@ -225,7 +201,7 @@ static int parse_args(int argc, char **argv, struct sched_cfg *cfg)
 			cfg->out = optarg;
 			break;
 		case OPT_T0:
-			if (cli_parse_t0(optarg, &cfg->t0_ns))
+			if (cli_parse_instant("--t0", optarg, &cfg->t0_ns))
 				return EXIT_USAGE;
 			cfg->has_t0 = 1;
 			break;

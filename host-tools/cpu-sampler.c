@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/procstat.h"
+#include "common/promcpu.h"
 #include "common/promexp.h"
 #include "common/resdir.h"
 #include "common/timeutil.h"
@@ -68,12 +69,10 @@ struct cs_ctx {
 	char *warned;                  /* per selected CPU: absence reported */
 	struct cs_out out;
 	/*
-	 * Prometheus: per selected CPU, the counters last exposed. A counter
-	 * the kernel moves backwards (idle and iowait do on tickless kernels)
-	 * keeps its last value until it passes it again: Prometheus would
-	 * take any decrease for a counter reset and count it all again.
+	 * Prometheus: per selected CPU, the counters last exposed, which
+	 * promcpu_clamp() keeps them from falling below.
 	 */
-	uint64_t (*exposed)[PS_NFIELDS];
+	struct procstat_cpu *exposed;
 	long user_hz;                  /* ticks per second of /proc/stat (USER_HZ) */
 };
 
@@ -338,29 +337,19 @@ static int cs_expose(void *arg, const struct sampleloop_rec *cur, struct promexp
 {
 	struct cs_ctx *ctx = arg;
 	const struct cs_entry *e = cur->data;
-	char cpu[16];
-	struct promexp_label l[] = { { "cpu", cpu }, { "mode", NULL } };
-	int i, f;
+	struct procstat_cpu c;
+	int i;
 
-	promexp_family(p, "stealscope_cpu_seconds_total", PROMEXP_COUNTER,
-		       "CPU time by mode from /proc/stat (ticks / USER_HZ), seconds. "
-		       "guest and guest_nice are already counted in user and nice, "
-		       "as the kernel counts them.");
+	promcpu_family(p);
 	for (i = 0; i < ctx->nsel; i++) {
 		cs_note_absent(ctx, i, &e[i], cur->seq);
-		/* The aggregate is sum() of the CPUs: a series of its own would count twice. */
-		if (!e[i].present || ctx->sel[i] == PROCSTAT_CPU_ALL)
+		if (!e[i].present)
 			continue;
-		snprintf(cpu, sizeof(cpu), "%d", ctx->sel[i]);
-		/* a field an old kernel does not print is left out, not 0 */
-		for (f = 0; f < e[i].c.nfields && f < PS_NFIELDS; f++) {
-			uint64_t *last = &ctx->exposed[i][f];
-
-			if (e[i].c.ticks[f] > *last)
-				*last = e[i].c.ticks[f];
-			l[1].value = procstat_field_names[f];
-			promexp_sample(p, l, 2, (double)*last / (double)ctx->user_hz);
-		}
+		/* what was exposed stays the floor, across an absence too */
+		c = e[i].c;
+		promcpu_clamp(&c, &ctx->exposed[i]);
+		ctx->exposed[i] = c;
+		promcpu_cpu(p, &c, ctx->user_hz);
 	}
 	return p->err;
 }

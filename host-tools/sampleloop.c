@@ -115,7 +115,7 @@ int sampleloop_opts_parse(struct sampleloop_opts *o, int opt, const char *arg)
 		o->textfile = arg;
 		return 0;
 	case SAMPLELOOP_OPT_T0:
-		if (cli_parse_t0(arg, &o->t0_ns))
+		if (cli_parse_instant("--t0", arg, &o->t0_ns))
 			return EXIT_USAGE;
 		o->has_t0 = 1;
 		return 0;

@@ -21,22 +21,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 
-const struct vcpu_domain_family vcpu_domain_families[VCPU_DOMAIN_NFAMILIES] = {
-	{ VIRTSTATS_F_TIME, offsetof(struct virtstats_vcpu, time_ns), "host_run_ns",
-	  "stealscope_vcpu_run_seconds_total",
-	  "Time the vCPU thread ran on a host CPU, seconds (libvirt vcpu.N.time, or the "
-	  "thread's schedstat)." },
-	{ VIRTSTATS_F_DELAY, offsetof(struct virtstats_vcpu, delay_ns),
-	  "host_delay_ns and delay_pct", "stealscope_vcpu_delay_seconds_total",
-	  "Time the vCPU thread was runnable but waited for a host CPU (run delay: what a "
-	  "KVM guest is told as steal time), seconds (libvirt vcpu.N.delay, or the "
-	  "thread's schedstat)." },
-	{ VIRTSTATS_F_WAIT, offsetof(struct virtstats_vcpu, wait_ns), "host_wait_ns",
-	  "stealscope_vcpu_wait_seconds_total",
-	  "libvirt's vcpu.N.wait: time the vCPU wanted to run while the host ran something "
-	  "else, seconds (only where the driver reports it)." },
+/* The CSV columns of --domain that each of virt_prom_families[] fills. */
+static const char *const family_cols[VIRT_PROM_NFAMILIES] = {
+	[VIRT_PROM_TIME] = "host_run_ns",
+	[VIRT_PROM_DELAY] = "host_delay_ns and delay_pct",
+	[VIRT_PROM_WAIT] = "host_wait_ns",
 };
 
 int vcpu_domain_output_start(const struct sampleloop_opts *loop, const char *const *cols,
@@ -73,7 +63,7 @@ struct vd_ctx {
 	struct virt_conn *conn;
 	struct virt_domain *dom;
 	const char *name;
-	char host[256];                /* the "host" label: see uri_host() */
+	const char *uri;               /* as given: the "host" label (virt_prom_host()) */
 	size_t cap;                    /* vCPU entries in each slot */
 	size_t nvcpus;                 /* the domain's vCPUs at start: always a row each */
 	struct csvw *csv;              /* NULL with --format prometheus */
@@ -118,8 +108,8 @@ static void vd_say_missing(struct vd_ctx *ctx, unsigned missing)
 {
 	size_t i;
 
-	for (i = 0; i < VCPU_DOMAIN_NFAMILIES; i++) {
-		const struct vcpu_domain_family *f = &vcpu_domain_families[i];
+	for (i = 0; i < VIRT_PROM_NFAMILIES; i++) {
+		const struct virt_prom_family *f = &virt_prom_families[i];
 
 		if (!(missing & f->field) || (ctx->said_missing & f->field))
 			continue;
@@ -127,7 +117,7 @@ static void vd_say_missing(struct vd_ctx *ctx, unsigned missing)
 		if (ctx->csv)
 			log_warn("%s: domain %s: %s not reported by this driver; %s cells are "
 				 "empty", ctx->ops->uri(ctx->conn), ctx->name,
-				 virtstats_field_name(f->field), f->col);
+				 virtstats_field_name(f->field), family_cols[i]);
 		else
 			log_warn("%s: domain %s: %s not reported by this driver; left out of %s",
 				 ctx->ops->uri(ctx->conn), ctx->name,
@@ -136,74 +126,29 @@ static void vd_say_missing(struct vd_ctx *ctx, unsigned missing)
 }
 
 /*
- * The vCPUs' counters in seconds, one family per field, labelled host,
- * domain and vcpu. A vCPU without a field has no sample in its family, and
- * a field no vCPU has no family: absent, never 0.
+ * The vCPUs' counters in seconds, one family per field, labelled host (the
+ * URI as given: virt_prom_host()), domain and vcpu. A vCPU without a field
+ * has no sample in its family, and a field no vCPU has no family: absent,
+ * never 0.
  */
 static int vd_expose(void *arg, const struct sampleloop_rec *cur, struct promexp *p)
 {
 	struct vd_ctx *ctx = arg;
 	const struct vd_slot *s = cur->data;
-	char vcpu[24];
-	const struct promexp_label l[] = {
-		{ "host", ctx->host }, { "domain", ctx->name }, { "vcpu", vcpu },
-	};
 	size_t f, i, n;
 
 	vd_say_missing(ctx, s->missing);
-	for (f = 0; f < VCPU_DOMAIN_NFAMILIES; f++) {
-		const struct vcpu_domain_family *fam = &vcpu_domain_families[f];
+	for (f = 0; f < VIRT_PROM_NFAMILIES; f++) {
+		const struct virt_prom_family *fam = &virt_prom_families[f];
 
 		for (i = n = 0; i < s->nvcpus; i++)
 			n += (s->vcpu[i].present & fam->field) != 0;
 		if (!n)
 			continue;
 		promexp_family(p, fam->name, PROMEXP_COUNTER, fam->help);
-		for (i = 0; i < s->nvcpus; i++) {
-			const struct virtstats_vcpu *v = &s->vcpu[i];
-			uint64_t ns;
-
-			if (!(v->present & fam->field))
-				continue;
-			memcpy(&ns, (const char *)v + fam->off, sizeof(ns));
-			snprintf(vcpu, sizeof(vcpu), "%zu", i);
-			promexp_sample(p, l, 3, (double)ns / NS_PER_SEC);
-		}
+		virt_prom_vcpus(p, fam, ctx->uri, ctx->name, s->vcpu, s->nvcpus);
 	}
 	return p->err;
-}
-
-/*
- * The host a libvirt URI points at, for the "host" label: the server of
- * "driver[+transport]://[user@]server[:port]/path" (an IPv6 server keeps
- * its brackets), or this machine's name for a local URI ("qemu:///system",
- * "test:///default").
- */
-static void uri_host(const char *uri, char *buf, size_t len)
-{
-	const char *p = strstr(uri, "://"), *end, *at;
-	struct utsname u;
-
-	if (p) {
-		p += 3;
-		end = p + strcspn(p, "/?");
-		at = memchr(p, '@', (size_t)(end - p));
-		if (at)
-			p = at + 1;
-		if (*p == '[') {
-			const char *rb = memchr(p, ']', (size_t)(end - p));
-
-			if (rb)
-				end = rb + 1;
-		} else {
-			end = p + strcspn(p, ":/?");
-		}
-		if (end > p) {
-			snprintf(buf, len, "%.*s", (int)(end - p), p);
-			return;
-		}
-	}
-	snprintf(buf, len, "%s", uname(&u) == 0 ? u.nodename : "localhost");
 }
 
 /* A cumulative counter cell: empty when @v lacks @field. */
@@ -345,13 +290,13 @@ int vcpu_domain_run(const struct sampleloop_opts *loop, const char *uri, const c
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.ops = virt_libvirt_ops();
 	ctx.name = name;
+	ctx.uri = uri;
 	ctx.t0_ns = loop->t0_ns;
 	ctx.has_t0 = loop->has_t0;
 	status = vd_open(&ctx, uri, name);
 	if (status != EXIT_OK)
 		goto out;
 	status = EXIT_FAIL;
-	uri_host(ctx.ops->uri(ctx.conn), ctx.host, sizeof(ctx.host));
 	/* Only now: until here SIGINT ends a connection attempt that hangs. */
 	if (vcpu_domain_output_start(loop, cols, sizeof(cols) / sizeof(cols[0]), &ctx.csv))
 		goto out;

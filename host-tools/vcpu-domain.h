@@ -1,8 +1,9 @@
 /*
  * vcpu-domain: vcpu-sampler's --domain mode, the per-vCPU statistics
  * libvirt keeps for one running domain (vcpu.N.time, .delay, .wait), as the
- * CSV columns of kvm-mini's vcpu.csv or as Prometheus counters; and the
- * output pieces both modes of vcpu-sampler share.
+ * CSV columns of kvm-mini's vcpu.csv or as Prometheus counters (the
+ * families of host-tools/virt.h); and the output pieces both modes of
+ * vcpu-sampler share.
  *
  * It talks to libvirt only through struct virt_ops (host-tools/virt.h,
  * read-only connection) and never touches the domain it watches.
@@ -15,29 +16,6 @@
 #include <stddef.h>
 
 struct csvw;
-
-/*
- * The Prometheus families of vcpu-sampler, one per libvirt field, with the
- * same names and HELP in both modes (node_exporter merges the families of
- * all its textfiles). Threads (--tid/--pid) have time and delay, from
- * schedstat.
- */
-enum {
-	VCPU_DOMAIN_FAMILY_TIME,
-	VCPU_DOMAIN_FAMILY_DELAY,
-	VCPU_DOMAIN_FAMILY_WAIT,
-	VCPU_DOMAIN_NFAMILIES,
-};
-
-struct vcpu_domain_family {
-	unsigned field;                /* VIRTSTATS_F_* */
-	size_t off;                    /* of its counter in struct virtstats_vcpu */
-	const char *col;               /* the CSV columns of --domain it fills */
-	const char *name;
-	const char *help;
-};
-
-extern const struct vcpu_domain_family vcpu_domain_families[VCPU_DOMAIN_NFAMILIES];
 
 /*
  * From here on SIGINT/SIGTERM stop the sampling loop instead of the

@@ -118,7 +118,7 @@ static void usage(void)
 	       "stealscope_vcpu_run_seconds_total, stealscope_vcpu_delay_seconds_total\n"
 	       "(run delay: what the guest sees as steal) and, with --domain where the\n"
 	       "driver reports it, stealscope_vcpu_wait_seconds_total; labelled\n"
-	       "host (of the URI; this machine for a local one), domain and vcpu, or\n"
+	       "host (the --connect URI as given), domain and vcpu, or\n"
 	       "pid and tid. A field the driver does not report is left out, never\n"
 	       "0, and named once on stderr. Also stealscope_sampler_overruns_total\n"
 	       "and stealscope_sampler_sample_timestamp_seconds.\n"
@@ -464,11 +464,11 @@ static int vs_expose(void *arg, const struct sampleloop_rec *cur, struct promexp
 		if (!e[i].present)
 			vs_note_gone(&ctx->th[i], ctx->prev_seq);
 	ctx->prev_seq = cur->seq;
-	for (f = VCPU_DOMAIN_FAMILY_TIME; f <= VCPU_DOMAIN_FAMILY_DELAY; f++) {
-		promexp_family(p, vcpu_domain_families[f].name, PROMEXP_COUNTER,
-			       vcpu_domain_families[f].help);
+	for (f = VIRT_PROM_TIME; f <= VIRT_PROM_DELAY; f++) {
+		promexp_family(p, virt_prom_families[f].name, PROMEXP_COUNTER,
+			       virt_prom_families[f].help);
 		for (i = 0; i < ctx->n; i++) {
-			uint64_t ns = f == VCPU_DOMAIN_FAMILY_TIME ? e[i].s.run_ns : e[i].s.delay_ns;
+			uint64_t ns = f == VIRT_PROM_TIME ? e[i].s.run_ns : e[i].s.delay_ns;
 
 			if (!e[i].present)
 				continue;

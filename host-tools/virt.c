@@ -1,6 +1,7 @@
 /*
- * virt: what callers build from struct virt_ops (see virt.h): state names
- * and the vCPU listing of virt-vcpus. Everything here goes through the ops,
+ * virt: what callers build from struct virt_ops (see virt.h): state names,
+ * the vCPU listing of virt-vcpus and the Prometheus vCPU series of
+ * vcpu-sampler and stealscope watch. Everything here goes through the ops,
  * so a fake set of ops drives it in the unit tests; it never includes
  * libvirt, and the renderer never calls an op.
  */
@@ -8,6 +9,8 @@
 
 #include "common/log.h"
 #include "common/parse.h"
+#include "common/promexp.h"
+#include "common/timeutil.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -207,4 +210,43 @@ int virt_view_print(FILE *f, const struct virt_dom_view *v)
 		fprintf(f, "  rates in %% of %.3f s wall time\n",
 			(double)(v->sample[1].t_ns - v->sample[0].t_ns) / 1e9);
 	return ferror(f) ? -EIO : 0;
+}
+
+const struct virt_prom_family virt_prom_families[VIRT_PROM_NFAMILIES] = {
+	[VIRT_PROM_TIME] = { VIRTSTATS_F_TIME, "stealscope_vcpu_run_seconds_total",
+		"Time the vCPU thread ran on a host CPU, seconds (libvirt vcpu.N.time, or the "
+		"thread's schedstat)." },
+	[VIRT_PROM_DELAY] = { VIRTSTATS_F_DELAY, "stealscope_vcpu_delay_seconds_total",
+		"Time the vCPU thread was runnable but waited for a host CPU (run delay: what a "
+		"KVM guest is told as steal time), seconds (libvirt vcpu.N.delay, or the "
+		"thread's schedstat)." },
+	[VIRT_PROM_WAIT] = { VIRTSTATS_F_WAIT, "stealscope_vcpu_wait_seconds_total",
+		"libvirt's vcpu.N.wait: time the vCPU wanted to run while the host ran something "
+		"else, seconds (only where the driver reports it)." },
+};
+
+const char *virt_prom_host(const char *uri)
+{
+	return uri ? uri : VIRT_DEFAULT_URI;
+}
+
+int virt_prom_vcpus(struct promexp *p, const struct virt_prom_family *fam, const char *uri,
+		    const char *domain, const struct virtstats_vcpu *v, size_t n)
+{
+	char vcpu[24];
+	const struct promexp_label l[] = {
+		{ "host", virt_prom_host(uri) }, { "domain", domain }, { "vcpu", vcpu },
+	};
+	uint64_t ns;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!(v[i].present & fam->field))
+			continue;
+		ns = fam->field == VIRTSTATS_F_TIME ? v[i].time_ns :
+		     fam->field == VIRTSTATS_F_DELAY ? v[i].delay_ns : v[i].wait_ns;
+		snprintf(vcpu, sizeof(vcpu), "%zu", i);
+		promexp_sample(p, l, 3, (double)ns / NS_PER_SEC);
+	}
+	return p->err;
 }

@@ -16,7 +16,7 @@
  *
  * Besides the ops, this module has what callers build from them: the vCPU
  * listing of virt-vcpus (read, sample, render kept apart; the renderer
- * never talks to libvirt).
+ * never talks to libvirt) and the Prometheus series of vCPU statistics.
  */
 #ifndef STEALSCOPE_VIRT_H
 #define STEALSCOPE_VIRT_H
@@ -215,5 +215,44 @@ int virt_view_sample(const struct virt_ops *ops, struct virt_domain *d,
 int virt_view_print(FILE *f, const struct virt_dom_view *v);
 
 void virt_view_free(struct virt_dom_view *v);
+
+/*
+ * Prometheus: the vCPU counter families, one per libvirt field, with the
+ * same names and HELP in every tool that writes them (vcpu-sampler in both
+ * its modes, stealscope watch --listen): node_exporter merges the families
+ * of all its textfiles, and Prometheus wants one HELP per name. Rendering
+ * only: nothing here calls an op.
+ */
+struct promexp;
+
+enum { VIRT_PROM_TIME, VIRT_PROM_DELAY, VIRT_PROM_WAIT, VIRT_PROM_NFAMILIES };
+
+struct virt_prom_family {
+	unsigned field;                /* VIRTSTATS_F_TIME, _DELAY or _WAIT */
+	const char *name;              /* "stealscope_vcpu_run_seconds_total", ... */
+	const char *help;
+};
+
+extern const struct virt_prom_family virt_prom_families[VIRT_PROM_NFAMILIES];
+
+/*
+ * The "host" label of the series of domains reached through the libvirt
+ * URI @uri: the URI as given (NULL: VIRT_DEFAULT_URI), never a host name
+ * guessed from it. It is what the user typed, it keeps two connections to
+ * one machine apart (qemu:///system and qemu:///session, or watch's
+ * --connect qemu:///system beside qemu+ssh://thishost/system), and it is
+ * the name stealscope watch shows and passes as STEALSCOPE_HOST.
+ */
+const char *virt_prom_host(const char *uri);
+
+/*
+ * Into the family @fam open on @p: one sample per vCPU of the @n in @v
+ * (domain @domain at @uri) that has @fam->field, labelled host
+ * (virt_prom_host(@uri)), domain and vcpu (its index in @v), valued in
+ * seconds. A vCPU without the field has no sample: absent, never 0.
+ * Returns @p's sticky error (see common/promexp.h).
+ */
+int virt_prom_vcpus(struct promexp *p, const struct virt_prom_family *fam, const char *uri,
+		    const char *domain, const struct virtstats_vcpu *v, size_t n);
 
 #endif

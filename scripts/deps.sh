@@ -4,6 +4,9 @@
 # Idempotent: one dpkg-query call decides; when everything is present it does
 # nothing else (well under 2 s). As root it installs what is missing with
 # apt-get; otherwise it prints the exact command and fails.
+#
+# Usage: scripts/deps.sh [PACKAGE]...: the packages named are needed too
+# (bench/deps.sh adds what `make bench` needs).
 set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev libvirt-dev libcsv-dev libcmocka-dev gnuplot-nox"
@@ -26,6 +29,7 @@ PACKAGES="$PACKAGES prometheus"
 # make fuzz: clang with libFuzzer and the sanitizer runtimes (not pulled in by
 # clang without recommends), llvm-symbolizer for readable stack traces.
 PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm-14"
+PACKAGES="$PACKAGES $*"
 
 missing=""
 for p in $PACKAGES; do

@@ -38,6 +38,7 @@
 #include "common/schedstat.h"
 #include "host-tools/virt.h"
 #include "tests/support/run.h"
+#include "tests/support/spindom.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -247,30 +248,6 @@ static void measure(int ms, pid_t hog, struct window *w)
 	others = cpu_busy_pct(&pa, &pb) - w->time_pct - w->hog_pct;
 	w->others_pct = others > 0.0 ? others : 0.0;
 	w->pcpu = b.vcpu[0].pcpu;
-}
-
-static void domain_xml(char *buf, size_t len)
-{
-	int n;
-
-	n = snprintf(buf, len,
-		     "<domain type='qemu'>"
-		     "<name>%s</name>"
-		     "<memory unit='MiB'>32</memory>"
-		     "<vcpu>1</vcpu>"
-		     "<cputune><vcpupin vcpu='0' cpuset='%d'/><emulatorpin cpuset='%d'/></cputune>"
-		     "<os><type arch='x86_64'>hvm</type><kernel>%s</kernel></os>"
-		     "<features><acpi/></features>"
-		     "<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"
-		     "<on_crash>destroy</on_crash>"
-		     "<devices>"
-		     "<controller type='usb' model='none'/>"
-		     "<serial type='file'><source path='%s'/><target port='0'/></serial>"
-		     "<memballoon model='none'/>"
-		     "</devices>"
-		     "</domain>",
-		     T.name, VCPU_CPU, EMU_CPU, TEST_SPIN_GUEST, T.serial);
-	assert_true(n > 0 && (size_t)n < len);
 }
 
 /* ---- group setup: a daemon, or the reason there is none ----------------- */
@@ -522,7 +499,8 @@ static void test_libvirt_spinning_domain_boots(void **state)
 		print_message("skipped: %s\n", T.skip);
 		skip();
 	}
-	domain_xml(xml, sizeof(xml));
+	support_spin_domain_xml(xml, sizeof(xml), T.name, VCPU_CPU, EMU_CPU, TEST_SPIN_GUEST,
+				T.serial);
 	t0 = support_now_ms();
 	if (T.ops->create_transient(T.conn, xml, VIRT_CREATE_AUTODESTROY, &T.dom))
 		fail_msg("creating %s: %s", T.name, log_last_error());

@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/parse.h"
+#include "common/promexp.h"
 #include "host-tools/virt.h"
 
 #define TEST_URI "test:///default"
@@ -524,6 +525,62 @@ static void test_virt_state_names(void **state)
 	assert_string_equal(virt_vcpu_state_name(-1), "?");
 }
 
+/*
+ * The vCPU series: host is the URI as given (the default one for NULL),
+ * values in seconds, a vCPU without the field has no sample.
+ */
+static void test_virt_prom_vcpus(void **state)
+{
+	struct virtstats_vcpu v[3];
+	struct promexp p;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	memset(v, 0, sizeof(v));
+	v[0].present = VIRTSTATS_F_TIME | VIRTSTATS_F_DELAY;
+	v[0].time_ns = 1500000000;
+	v[0].delay_ns = 250000000;
+	v[1].present = VIRTSTATS_F_TIME;               /* no delay: no sample */
+	v[1].time_ns = 2000000000;
+	v[2].present = VIRTSTATS_F_TIME | VIRTSTATS_F_DELAY | VIRTSTATS_F_WAIT;
+	v[2].delay_ns = 1;
+	v[2].wait_ns = 3000000;
+	assert_string_equal(virt_prom_host("qemu+ssh://kvm2/system"), "qemu+ssh://kvm2/system");
+	assert_string_equal(virt_prom_host(NULL), VIRT_DEFAULT_URI);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	promexp_init(&p, f);
+	promexp_family(&p, virt_prom_families[VIRT_PROM_DELAY].name, PROMEXP_COUNTER,
+		       virt_prom_families[VIRT_PROM_DELAY].help);
+	assert_int_equal(virt_prom_vcpus(&p, &virt_prom_families[VIRT_PROM_DELAY],
+					 "qemu:///system", "web1", v, 3), 0);
+	assert_int_equal(virt_prom_vcpus(&p, &virt_prom_families[VIRT_PROM_DELAY], NULL,
+					 "db", v, 1), 0);
+	promexp_family(&p, virt_prom_families[VIRT_PROM_WAIT].name, PROMEXP_COUNTER,
+		       virt_prom_families[VIRT_PROM_WAIT].help);
+	assert_int_equal(virt_prom_vcpus(&p, &virt_prom_families[VIRT_PROM_WAIT],
+					 "test:///default", "web1", v, 3), 0);
+	assert_int_equal(promexp_finish(&p), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf,
+		"# TYPE stealscope_vcpu_delay_seconds_total counter\n"
+		"stealscope_vcpu_delay_seconds_total{host=\"qemu:///system\",domain=\"web1\","
+		"vcpu=\"0\"} 0.25\n"
+		"stealscope_vcpu_delay_seconds_total{host=\"qemu:///system\",domain=\"web1\","
+		"vcpu=\"2\"} 1e-09\n"
+		"stealscope_vcpu_delay_seconds_total{host=\"qemu:///system\",domain=\"db\","
+		"vcpu=\"0\"} 0.25\n"
+		"# HELP stealscope_vcpu_wait_seconds_total "));
+	assert_non_null(strstr(buf,
+		"# TYPE stealscope_vcpu_wait_seconds_total counter\n"
+		"stealscope_vcpu_wait_seconds_total{host=\"test:///default\",domain=\"web1\","
+		"vcpu=\"2\"} 0.003\n"));
+	assert_null(strstr(buf, "vcpu=\"1\""));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +603,7 @@ int main(void)
 		cmocka_unit_test_setup(test_virt_fake_keeps_newest_samples, fake_setup),
 		cmocka_unit_test_setup(test_virt_fake_pinning, fake_setup),
 		cmocka_unit_test(test_virt_state_names),
+		cmocka_unit_test(test_virt_prom_vcpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
