@@ -100,7 +100,10 @@ $(BIN)/vcpu-sampler: LIBS += $(LIBVIRT_LIBS)
 # stealscope pin, watch and the libvirt backend of run.
 stealscope_SRCS += $(VIRT_SRCS)
 $(BIN)/stealscope: LIBS += $(LIBVIRT_LIBS)
-
+# the libvirt backend of stealscope run (a real Linux guest, docs/guest-protocol.md)
+LIBVIRT_BACKEND_SRCS := experiments/backend-libvirt.c experiments/domxml.c \
+	experiments/serialog.c experiments/guestcsv.c experiments/guestimage.c
+stealscope_SRCS += $(LIBVIRT_BACKEND_SRCS)
 # stealscope watch; --listen serves /metrics with libmicrohttpd: only
 # experiments/watchhttp.c includes it, only stealscope links it.
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
@@ -153,11 +156,23 @@ $(KMINI_GUEST_BIN): $(KMINI_GUEST_OBJS) kvm-mini/guest/guest.ld
 $(BUILD)/kvm-mini/guestimg.o: $(KMINI_GUEST_BIN)
 $(BUILD)/kvm-mini/guestimg.o: ALL_CFLAGS += -DKMINI_GUEST_BIN=\"$(abspath $(KMINI_GUEST_BIN))\"
 
+# The kvm-mini backend of stealscope run: the kvm-mini library in process where
+# /dev/kvm opens, else the static kvm-mini in the nested L1 guest of
+# scripts/kvm-nested.sh, found in this build tree (STEALSCOPE_SRCDIR).
+KVMMINI_BACKEND_SRCS := experiments/backend-kvmmini.c experiments/kmnested.c \
+	$(filter-out kvm-mini/kvmprobe.c guest-tools/workunit.c,$(KMINI_LIB_SRCS))
+stealscope_SRCS += $(KVMMINI_BACKEND_SRCS)
+$(BUILD)/experiments/kmnested.o: ALL_CFLAGS += -DSTEALSCOPE_SRCDIR=\"$(abspath .)\"
+test_backend_kvmmini_SRCS := $(KVMMINI_BACKEND_SRCS) kvm-mini/kvmprobe.c guest-tools/workunit.c \
+	experiments/guestcsv.c experiments/rundata.c experiments/backend-native.c \
+	experiments/spec.c experiments/policy.c experiments/runprogress.c guest-tools/calibrate.c
+
 # kvm-mini linked -static for the nested L1 guest of scripts/kvm-nested.sh,
 # from objects of its own (never sanitized: a static binary cannot carry the
 # sanitizer runtimes).
 KMINI_NESTED_OBJ := build/nested/obj
 KMINI_STATIC := build/nested/bin/kvm-mini
+KMINI_NESTED_PROBE := build/nested/bin/test_kvmprobe
 $(KMINI_NESTED_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (static)")
@@ -205,10 +220,6 @@ $(BUILD)/tests/unit/test_virt: LIBS += $(LIBVIRT_LIBS)
 test_cmd_pin_SRCS := experiments/cmd-pin.c $(VIRT_SRCS)
 $(BUILD)/tests/unit/test_cmd_pin: LIBS += $(LIBVIRT_LIBS)
 test_sampleloop_SRCS := host-tools/sampleloop.c
-# The strict exposition parser (integration tests link tests/support/ whole).
-test_promexp_SRCS := tests/support/promparse.c
-test_bench_stats_SRCS := bench/stats.c
-test_bench_table_SRCS := bench/table.c bench/stats.c
 test_kvm_mini_decode_SRCS := kvm-mini/decode.c kvm-mini/tickacct.c
 test_kvm_mini_tickacct_SRCS := kvm-mini/tickacct.c
 test_kvm_mini_options_SRCS := kvm-mini/options.c
@@ -217,9 +228,38 @@ test_kvm_mini_loader_SRCS := kvm-mini/loader.c
 # test_kvm_mini runs kvm-mini for real: on /dev/kvm where it opens, else in
 # the nested L1 guest of scripts/kvm-nested.sh with the static build.
 test_kvm_mini_SRCS := kvm-mini/summary.c kvm-mini/kvmprobe.c
-$(BUILD)/tests/integration/test_kvm_mini: | $(KMINI_STATIC) $(BIN)/kvm-mini
+$(BUILD)/tests/integration/test_kvm_mini: | $(KMINI_STATIC) $(BIN)/kvm-mini $(KMINI_NESTED_PROBE)
+# test_stealscope_kvmmini runs `stealscope run --backend kvm-mini` for real (nested here).
+$(BUILD)/tests/integration/test_stealscope_kvmmini: | $(KMINI_STATIC) $(BIN)/stealscope
 $(BUILD)/tests/integration/test_kvm_mini.o: TEST_CFLAGS += -DTEST_SCRIPTS=\"$(abspath scripts)\" \
-	-DTEST_KMINI_STATIC=\"$(abspath $(KMINI_STATIC))\" -DTEST_ROOT=\"$(abspath .)\"
+	-DTEST_KMINI_STATIC=\"$(abspath $(KMINI_STATIC))\" -DTEST_ROOT=\"$(abspath .)\" \
+	-DTEST_KMINI_PROBE=\"$(abspath $(KMINI_NESTED_PROBE))\"
+# test_kvm_mini also runs test_kvmprobe in that guest (its real-device test),
+# built like the static kvm-mini but dynamic: Debian ships no static cmocka,
+# so the test hands the guest the libraries `ldd` names.
+$(KMINI_NESTED_OBJ)/tests/unit/test_kvmprobe.o: BASE_CFLAGS += $(CMOCKA_CFLAGS) \
+	-Wno-missing-prototypes
+$(KMINI_NESTED_PROBE): $(KMINI_NESTED_OBJ)/tests/unit/test_kvmprobe.o \
+		$(KMINI_NESTED_OBJ)/kvm-mini/kvmprobe.o $(COMMON_SRCS:%.c=$(KMINI_NESTED_OBJ)/%.o)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lcsv -lm -lpthread
+test_serialog_SRCS := experiments/serialog.c
+test_domxml_SRCS := experiments/domxml.c experiments/serialog.c experiments/spec.c \
+	experiments/policy.c $(VIRT_SRCS)
+$(BUILD)/tests/unit/test_domxml: LIBS += $(LIBVIRT_LIBS)
+test_guestcsv_SRCS := experiments/guestcsv.c experiments/rundata.c experiments/backend-native.c \
+	guest-tools/calibrate.c guest-tools/workunit.c
+test_guestimage_SRCS := experiments/guestimage.c
+test_backend_libvirt_SRCS := $(LIBVIRT_BACKEND_SRCS) experiments/rundata.c \
+	experiments/runfiles.c experiments/runsum.c experiments/summary.c \
+	experiments/runprogress.c experiments/backend-native.c experiments/spec.c \
+	experiments/policy.c guest-tools/calibrate.c guest-tools/workunit.c \
+	host-tools/virtstats.c
+test_bench_stats_SRCS := bench/stats.c
+test_bench_table_SRCS := bench/table.c bench/stats.c
+# The strict exposition parser (integration tests link tests/support/ whole).
+test_promexp_SRCS := tests/support/promparse.c
 # Every integration test also links the shared harness of tests/support/,
 # every unit test its files.c.
 TEST_SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
@@ -293,131 +333,6 @@ endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call test_rule,unit,$(t))))
 $(foreach t,$(INTEG_TESTS),$(eval $(call test_rule,integration,$(t))))
 
-# ---- the README's commands -----------------------------------------------
-deps:
-	$(Q)scripts/deps.sh
-
-check: deps
-	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests guest-image
-	$(Q)scripts/run-tests.sh $(BUILD)/tests
-
-# The classic experiment (experiments/sched-virt.ini), on kvm-mini where it can
-# run, else natively; `stealscope run --help` tells how to choose.
-run: deps
-	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tools
-	$(Q)$(BIN)/stealscope run sched-virt --backend auto
-
-# Soak test of the samplers, never part of check or CI: 10 minutes at 10 ms
-# (SOAK_SECONDS=N for another length); scripts/soak.sh says what it checks.
-.PHONY: soak
-soak: tools
-	$(Q)SOAK_SECONDS=$(or $(SOAK_SECONDS),600) scripts/soak.sh $(BIN)
-
-# ---- benchmarks (bench/): figures beside same-run baselines, never pass/fail --
-#
-#   make bench                every figure, ~4 min: bench/RESULTS.md, bench/results.csv
-#   make bench BENCH_QUICK=1  a smoke pass (~40 s) into $(BUILD)/bench-quick/
-#
-# bench/stealbench measures the built tools from outside; the scratch files and
-# results directories of its runs go to $(BUILD)/bench-work/ (cleared first).
-BENCH_SRCS := bench/stealbench.c bench/bench.c bench/spawn.c bench/stats.c bench/table.c \
-	bench/fig-startup.c bench/fig-stamps.c bench/fig-samplers.c bench/fig-native.c \
-	bench/fig-memory.c
-BENCH_BIN  := $(BUILD)/bench/stealbench
-ifeq ($(BENCH_QUICK),1)
-BENCH_ARGS := --quick --out-dir $(BUILD)/bench-quick
-else
-BENCH_ARGS := --out-dir bench
-endif
-
-$(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(COMMON_LIB)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-
-# test_bench runs the driver's smoke pass on two cheap figures.
-$(BUILD)/tests/integration/test_bench: | $(BENCH_BIN)
-$(BUILD)/tests/integration/test_bench.o: TEST_CFLAGS += \
-	-DTEST_BENCH_BIN=\"$(abspath $(BENCH_BIN))\"
-
-.PHONY: bench
-bench: deps
-	$(Q)bench/deps.sh
-	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tools $(BENCH_BIN) guest-image
-	$(Q)rm -rf $(BUILD)/bench-work
-	$(Q)$(BENCH_BIN) --bindir $(BIN) --work $(BUILD)/bench-work --guest-dir $(GUEST_DIR) \
-		$(BENCH_ARGS)
-
-install: $(TOOL_BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -d $(DESTDIR)$(PREFIX)/share/stealscope/experiments
-	install -m 0644 experiments/*.ini $(DESTDIR)$(PREFIX)/share/stealscope/experiments/
-
-clean:
-	rm -rf build bin
-
-# ---- fuzzing: libFuzzer targets of tests/fuzz/ ------------------------------
-#
-#   make fuzz                  build every fuzzer, run each FUZZ_SECONDS (default 60)
-#   make fuzz FUZZ_SECONDS=10  shorter
-#   make fuzz-build            only build them (build/fuzz/fuzz_<target>)
-#
-# Self-contained: clang, not $(CC), with its own objects under build/fuzz/ (never
-# shared with the gcc variants), whatever VARIANT says. Needs clang and the
-# libFuzzer/ASan/UBSan runtimes (Debian 12: clang, libclang-rt-14-dev). Each
-# target runs on a copy of its seed corpus tests/fuzz/corpus/<target>/ in
-# build/fuzz/corpus-run/<target>/ (the committed seeds are never touched); any
-# crash, sanitizer report, leak, timeout or broken invariant fails the run and
-# leaves its input in build/fuzz/artifacts/. tests/fuzz/run-fuzz.sh does the running.
-
-FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 60
-FUZZ_BUILD   := build/fuzz
-FUZZ_TARGETS := procstat schedstat csv ini spec parse
-# Largest input per target (libFuzzer -max_len): a little above the real files.
-FUZZ_MAXLEN_procstat  := 8192
-FUZZ_MAXLEN_schedstat := 256
-FUZZ_MAXLEN_csv       := 4096
-FUZZ_MAXLEN_ini       := 4096
-FUZZ_MAXLEN_spec      := 4096
-FUZZ_MAXLEN_parse     := 128
-
-FUZZ_SAN     := address,undefined
-FUZZ_CFLAGS  := -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE \
-                -DSTEALSCOPE_VERSION=\"$(VERSION)\" -I. -MMD -MP \
-                -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
-                -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(CFLAGS)
-FUZZ_LDFLAGS := -fsanitize=fuzzer,$(FUZZ_SAN) $(LDFLAGS)
-FUZZ_LIBS    := -lcsv -lm
-
-# The parsers under test: the shared library and the spec schema.
-FUZZ_LIB_SRCS := $(COMMON_SRCS) experiments/spec.c experiments/policy.c
-FUZZ_LIB      := $(FUZZ_BUILD)/libstealscope-fuzz.a
-FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
-
-.PHONY: fuzz fuzz-build
-fuzz-build: $(FUZZ_BINS)
-
-fuzz: fuzz-build
-	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) \
-		$(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_MAXLEN_$(t)))
-
-$(FUZZ_BUILD)/%.o: %.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  FUZZCC  $<")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
-
-$(FUZZ_LIB): $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
-	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
-		$(FUZZ_BUILD)/tests/fuzz/fuzzcheck.o $(FUZZ_LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
-
--include $(shell find build -name '*.d' 2>/dev/null)
 # ---- the guest image of the libvirt backend (docs/guest-protocol.md) --------
 # Not per VARIANT: the guest tools are linked -static with their own objects
 # under build/guest/obj (never sanitized: a static binary cannot carry the
@@ -460,3 +375,149 @@ guest-image: $(GUEST_BINS)
 	$(Q)scripts/guest-image.sh --out $(GUEST_DIR) --tools $(GUEST_DIR)/bin \
 		--init guest-tools/guest-init.sh --tools-version $(VERSION)
 
+# ---- the README's commands -----------------------------------------------
+deps:
+	$(Q)scripts/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tests guest-image
+	$(Q)scripts/run-tests.sh $(BUILD)/tests
+
+# The classic experiment (experiments/sched-virt.ini), on kvm-mini where it can
+# run (in process with /dev/kvm, else nested under QEMU: that needs the static
+# kvm-mini, built here; a failure to build it only turns that route off), else
+# natively; `stealscope run --help` tells how to choose.
+run: deps
+	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tools
+	-$(Q)$(MAKE) --no-print-directory $(KMINI_STATIC)
+	$(Q)$(BIN)/stealscope run sched-virt --backend auto
+
+# Soak test of the samplers, never part of check or CI: 10 minutes at 10 ms
+# (SOAK_SECONDS=N for another length); scripts/soak.sh says what it checks.
+.PHONY: soak
+soak: tools
+	$(Q)SOAK_SECONDS=$(or $(SOAK_SECONDS),600) scripts/soak.sh $(BIN)
+
+# ---- benchmarks (bench/): figures beside same-run baselines, never pass/fail --
+#
+#   make bench                every figure, ~6 min: bench/RESULTS.md, bench/results.csv
+#   make bench BENCH_QUICK=1  a smoke pass (~1 min) into $(BUILD)/bench-quick/
+#
+# bench/stealbench measures the built tools from outside; the scratch files and
+# results directories of its runs go to $(BUILD)/bench-work/ (cleared first).
+# kvm-mini's rows run on /dev/kvm where it opens, else in the nested L1 guest of
+# scripts/kvm-nested.sh, driven there by the static kmbench-agent (a failure to
+# build it or the static kvm-mini only turns that route off).
+BENCH_SRCS := bench/stealbench.c bench/bench.c bench/spawn.c bench/stats.c bench/table.c \
+	bench/fig-startup.c bench/fig-stamps.c bench/fig-samplers.c bench/fig-native.c \
+	bench/fig-memory.c bench/fig-kmproc.c bench/fig-kmguest.c bench/kmroute.c \
+	bench/kmplan.c bench/kmread.c experiments/kmnested.c kvm-mini/summary.c
+BENCH_BIN  := $(BUILD)/bench/stealbench
+BENCH_AGENT := build/nested/bin/kmbench-agent
+BENCH_AGENT_SRCS := bench/kmbench-agent.c bench/kmplan.c bench/spawn.c
+ifeq ($(BENCH_QUICK),1)
+BENCH_ARGS := --quick --out-dir $(BUILD)/bench-quick
+else
+BENCH_ARGS := --out-dir bench
+endif
+
+$(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BENCH_AGENT): $(BENCH_AGENT_SRCS:%.c=$(KMINI_NESTED_OBJ)/%.o) \
+		$(COMMON_SRCS:%.c=$(KMINI_NESTED_OBJ)/%.o)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (static)")
+	$(Q)$(CC) -static $(LDFLAGS) -o $@ $^ -lcsv -lm
+
+# test_bench runs the driver's smoke pass on two cheap figures (kvm-mini's rows
+# of them nested here).
+$(BUILD)/tests/integration/test_bench: | $(BENCH_BIN) $(KMINI_STATIC) $(BENCH_AGENT)
+$(BUILD)/tests/integration/test_bench.o: TEST_CFLAGS += \
+	-DTEST_BENCH_BIN=\"$(abspath $(BENCH_BIN))\"
+
+.PHONY: bench
+bench: deps
+	$(Q)bench/deps.sh
+	$(Q)$(MAKE) --no-print-directory VARIANT=$(VARIANT) tools $(BENCH_BIN) guest-image
+	-$(Q)$(MAKE) --no-print-directory $(KMINI_STATIC) $(BENCH_AGENT)
+	$(Q)rm -rf $(BUILD)/bench-work
+	$(Q)$(BENCH_BIN) --bindir $(BIN) --work $(BUILD)/bench-work --guest-dir $(GUEST_DIR) \
+		$(BENCH_ARGS)
+
+install: $(TOOL_BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/stealscope/experiments
+	install -m 0644 experiments/*.ini $(DESTDIR)$(PREFIX)/share/stealscope/experiments/
+
+clean:
+	rm -rf build bin
+
+# ---- fuzzing: libFuzzer targets of tests/fuzz/ ------------------------------
+#
+#   make fuzz                  build every fuzzer, run each FUZZ_SECONDS (default 60)
+#   make fuzz FUZZ_SECONDS=10  shorter
+#   make fuzz-build            only build them (build/fuzz/fuzz_<target>)
+#
+# Self-contained: clang, not $(CC), with its own objects under build/fuzz/ (never
+# shared with the gcc variants), whatever VARIANT says. Needs clang and the
+# libFuzzer/ASan/UBSan runtimes (Debian 12: clang, libclang-rt-14-dev). Each
+# target runs on a copy of its seed corpus tests/fuzz/corpus/<target>/ in
+# build/fuzz/corpus-run/<target>/ (the committed seeds are never touched); any
+# crash, sanitizer report, leak, timeout or broken invariant fails the run and
+# leaves its input in build/fuzz/artifacts/. tests/fuzz/run-fuzz.sh does the running.
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_TARGETS := procstat schedstat csv ini spec parse serialog kmini
+# Largest input per target (libFuzzer -max_len): a little above the real files.
+FUZZ_MAXLEN_procstat  := 8192
+FUZZ_MAXLEN_schedstat := 256
+FUZZ_MAXLEN_csv       := 4096
+FUZZ_MAXLEN_ini       := 4096
+FUZZ_MAXLEN_spec      := 4096
+FUZZ_MAXLEN_parse     := 128
+FUZZ_MAXLEN_serialog  := 16384
+FUZZ_MAXLEN_kmini     := 4096
+
+FUZZ_SAN     := address,undefined
+FUZZ_CFLAGS  := -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE \
+                -DSTEALSCOPE_VERSION=\"$(VERSION)\" -I. -MMD -MP \
+                -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+                -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(CFLAGS)
+FUZZ_LDFLAGS := -fsanitize=fuzzer,$(FUZZ_SAN) $(LDFLAGS)
+FUZZ_LIBS    := -lcsv -lm
+
+# The parsers under test: the shared library, the spec schema, the serial log,
+# and kvm-mini's reading of guest shared memory (decode, tickacct).
+FUZZ_LIB_SRCS := $(COMMON_SRCS) experiments/spec.c experiments/policy.c \
+	experiments/serialog.c kvm-mini/decode.c kvm-mini/tickacct.c
+FUZZ_LIB      := $(FUZZ_BUILD)/libstealscope-fuzz.a
+FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) \
+		$(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_MAXLEN_$(t)))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
+		$(FUZZ_BUILD)/tests/fuzz/fuzzcheck.o $(FUZZ_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)

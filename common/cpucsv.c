@@ -4,6 +4,9 @@
  */
 #include "common/cpucsv.h"
 
+#include "common/log.h"
+
+#include <errno.h>
 #include <stdio.h>
 
 #define TICK_NAME_LEN 32
@@ -60,4 +63,45 @@ int cpucsv_row(struct csvw *w, int64_t seq, int64_t t_ns, int cpu,
 	if (!rc)
 		rc = csvw_end_row(w);
 	return rc;
+}
+
+int cpucsv_cols(const struct csv_table *t, const char *what, int col[CPUCSV_READ_COLS])
+{
+	int i;
+
+	for (i = 0; i < CPUCSV_READ_COLS; i++) {
+		col[i] = csv_table_col(t, cpucsv_col_name(i));
+		if (col[i] < 0)
+			return log_err(-EINVAL, "%s: no column '%s'", what, cpucsv_col_name(i));
+	}
+	return 0;
+}
+
+int cpucsv_ticks(const struct csv_table *t, const int col[CPUCSV_READ_COLS], size_t r,
+		 int64_t *seq, int64_t *t_ns, struct procstat_cpu *c)
+{
+	int64_t v;
+	int i, rc;
+
+	if ((rc = csv_table_i64(t, r, (size_t)col[0], seq)) ||
+	    (rc = csv_table_i64(t, r, (size_t)col[1], t_ns)) ||
+	    (rc = csv_table_i64(t, r, (size_t)col[2], &v)))
+		return rc;
+	if (v < PROCSTAT_CPU_ALL || v >= PROCSTAT_MAX_CPUS)
+		return log_err(-EINVAL, "%s: line %zu: cpu %lld is no CPU number",
+			       t->path ? t->path : "cpu.csv", t->lines ? t->lines[r] : r + 2,
+			       (long long)v);
+	c->cpu = (int)v;
+	c->nfields = PS_NFIELDS;
+	for (i = 0; i < PS_NFIELDS; i++) {
+		rc = csv_table_i64(t, r, (size_t)col[3 + i], &v);
+		if (rc)
+			return rc;
+		if (v < 0)
+			return log_err(-EINVAL, "%s: line %zu: negative %s",
+				       t->path ? t->path : "cpu.csv",
+				       t->lines ? t->lines[r] : r + 2, cpucsv_col_name(3 + i));
+		c->ticks[i] = (uint64_t)v;
+	}
+	return 0;
 }

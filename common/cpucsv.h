@@ -33,4 +33,22 @@ struct csvw *cpucsv_open(const char *path);
 int cpucsv_row(struct csvw *w, int64_t seq, int64_t t_ns, int cpu,
 	       const struct procstat_cpu *c, const struct cpupct *p);
 
+/* Columns cpucsv_ticks() reads: seq, t_ns, cpu, then the PS_NFIELDS tick counters. */
+#define CPUCSV_READ_COLS (3 + PS_NFIELDS)
+
+/*
+ * The reading side, for a table in these columns (csv_table_load()): the
+ * indexes of seq, t_ns, cpu and the tick columns into @col. 0, or -EINVAL
+ * (logged, "@what: no column 'x'") when one is missing.
+ */
+int cpucsv_cols(const struct csv_table *t, const char *what, int col[CPUCSV_READ_COLS]);
+
+/*
+ * Row @r of @t: its seq, t_ns and counters (cpu, nfields = PS_NFIELDS,
+ * ticks) into @seq, @t_ns and @c. 0, or -EINVAL/-ERANGE for a bad cell or a
+ * negative counter (logged with the file, line and column).
+ */
+int cpucsv_ticks(const struct csv_table *t, const int col[CPUCSV_READ_COLS], size_t r,
+		 int64_t *seq, int64_t *t_ns, struct procstat_cpu *c);
+
 #endif

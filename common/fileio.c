@@ -154,6 +154,34 @@ void fileio_buf_free(struct fileio_buf *b)
 	b->cap = 0;
 }
 
+int fileio_find_program(const char *dirs, const char *name, char *out, size_t len)
+{
+	const char *p = dirs ? dirs : getenv("PATH");
+	char cand[PATH_MAX];
+	struct stat st;
+	size_t n;
+	int w;
+
+	if (!p)
+		p = "/usr/bin:/bin";
+	for (; *p; p += n + (p[n] == ':')) {
+		n = strcspn(p, ":");
+		if (n == 0)
+			continue;
+		w = snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, p, name);
+		if (w < 0 || (size_t)w >= sizeof(cand))
+			continue;
+		if (stat(cand, &st) || !S_ISREG(st.st_mode) || access(cand, X_OK))
+			continue;
+		if (out && (size_t)w >= len)
+			return -ENAMETOOLONG;
+		if (out)
+			memcpy(out, cand, (size_t)w + 1);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* ---- atomic files ------------------------------------------------------------ */
 
 struct afile {

@@ -62,6 +62,16 @@ int fileio_load(const char *path, size_t max, int flags, struct fileio_buf *b);
 /* Free @b's memory; @b is { 0 } again. */
 void fileio_buf_free(struct fileio_buf *b);
 
+/*
+ * Find the executable @name in the colon-separated directory list @dirs
+ * (NULL: $PATH, else "/usr/bin:/bin"); empty components are skipped, never
+ * taken as the current directory. Its full path goes to @out (@len bytes)
+ * when @out is not NULL. Returns 0, -ENOENT when none is there, or
+ * -ENAMETOOLONG when @out is too small. Logs nothing (a missing program is
+ * the caller's to explain).
+ */
+int fileio_find_program(const char *dirs, const char *name, char *out, size_t len);
+
 /* ---- atomic files ------------------------------------------------------------ */
 
 /*

@@ -473,6 +473,59 @@ int jsonget_str(const struct jsonget_doc *doc, const char *path, char *out, size
 	return len < outlen ? 0 : -ERANGE;
 }
 
+/* The text of the number at @path into @buf; 0, -ENOENT or -EINVAL. */
+static int number_text(const struct jsonget_doc *doc, const char *path, char *buf, size_t len)
+{
+	struct scan s;
+	const char *from;
+	int err = walk(doc, path, &s);
+
+	if (err)
+		return err;
+	from = s.p;
+	if ((peek(&s) != '-' && (peek(&s) < '0' || peek(&s) > '9')) || read_number(&s))
+		return -EINVAL;
+	if ((size_t)(s.p - from) >= len)
+		return -ERANGE;
+	memcpy(buf, from, (size_t)(s.p - from));
+	buf[s.p - from] = '\0';
+	return 0;
+}
+
+int jsonget_i64(const struct jsonget_doc *doc, const char *path, long long *out)
+{
+	char buf[64], *end;
+	long long v;
+	int err = number_text(doc, path, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	if (strpbrk(buf, ".eE"))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int jsonget_f64(const struct jsonget_doc *doc, const char *path, double *out)
+{
+	char buf[512], *end;
+	double v;
+	int err = number_text(doc, path, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	errno = 0;
+	v = strtod(buf, &end);
+	if (errno == ERANGE && (v > 1.0 || v < -1.0))
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
 int jsonget_bool(const struct jsonget_doc *doc, const char *path, int *out)
 {
 	struct scan s;

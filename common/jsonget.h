@@ -13,8 +13,8 @@
  *
  * Member names in a path cannot contain '.' or '['. When an object repeats a
  * name, the first one counts. Strings come back decoded (escapes resolved,
- * \uXXXX as UTF-8); other bytes are passed through as they are. Numbers are
- * not read by this module (no caller needs them yet).
+ * \uXXXX as UTF-8); other bytes are passed through as they are. Numbers
+ * come back as int64 or double.
  *
  * This module only reads: it never writes files and never exits. Only
  * jsonget_load()/jsonget_parse() log (once, with the byte offset of the
@@ -66,6 +66,15 @@ int jsonget_type(const struct jsonget_doc *doc, const char *path);
  * holds as much as fits, cut at a byte boundary).
  */
 int jsonget_str(const struct jsonget_doc *doc, const char *path, char *out, size_t outlen);
+
+/*
+ * The number at @path into @out: jsonget_i64() takes integers only (no
+ * fraction or exponent) and returns -ERANGE outside int64; jsonget_f64()
+ * any JSON number (-ERANGE when it overflows a double). Otherwise 0,
+ * -ENOENT or -EINVAL (not a number, null included) as above.
+ */
+int jsonget_i64(const struct jsonget_doc *doc, const char *path, long long *out);
+int jsonget_f64(const struct jsonget_doc *doc, const char *path, double *out);
 
 /* The boolean at @path as 0/1 into @out: 0, -ENOENT or -EINVAL as above. */
 int jsonget_bool(const struct jsonget_doc *doc, const char *path, int *out);

@@ -6,6 +6,7 @@
  */
 #include "experiments/commands.h"
 #include "experiments/runner.h"
+#include "host-tools/virt.h"
 
 #include "common/cli.h"
 #include "common/fileio.h"
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #define REPEAT_MAX 100
+#define OPT_DOMAIN_TYPE 0x100          /* long-only */
 
 static void run_usage(void)
 {
@@ -34,10 +36,23 @@ static void run_usage(void)
 	       "  " "<PREFIX>/share/stealscope/experiments (an installed copy)\n"
 	       "\n"
 	       "  -b, --backend NAME  run with NAME instead of the spec's backend:\n"
-	       "                      kvm-mini, native (no VM: threads of this process\n"
-	       "                      play the vCPUs), libvirt, or auto: kvm-mini where\n"
-	       "                      it can run, else native, saying why on stderr;\n"
-	       "                      only native runs in this build\n"
+	       "                      kvm-mini (a KVM guest with paravirtual steal time:\n"
+	       "                      in this process where /dev/kvm is usable, else\n"
+	       "                      nested in a QEMU TCG guest with nested SVM, ~10 s\n"
+	       "                      more per repetition), native (no VM: threads of\n"
+	       "                      this process play the vCPUs), libvirt (a real Linux\n"
+	       "                      guest in a transient libvirt domain; needs `make\n"
+	       "                      guest-image` and a libvirt daemon), or auto:\n"
+	       "                      kvm-mini in process, else kvm-mini nested (when\n"
+	       "                      QEMU and the nested image are there), else native,\n"
+	       "                      saying why on stderr\n"
+	       "  -c, --connect URI   libvirt: the daemon to use (default %s);\n"
+	       "                      any libvirt URI, e.g. qemu+ssh://host/system\n"
+	       "      --domain-type TYPE\n"
+	       "                      libvirt: kvm or qemu (TCG); default kvm where this\n"
+	       "                      host's KVM can boot a stock kernel, else qemu, said\n"
+	       "                      on stderr. Under qemu the guest has no steal clock:\n"
+	       "                      its steal is reported as unavailable, not as 0\n"
 	       "  -r, --repeat N      repetitions of every policy, 1..%d (default: the\n"
 	       "                      spec's)\n"
 	       "  -q, --quick         a short run for tests: a third of the duration (at\n"
@@ -54,8 +69,9 @@ static void run_usage(void)
 	       "\n"
 	       "Exit status: 0 ok; 1 failure or interrupted; 2 usage error, unknown\n"
 	       "experiment or policy, invalid spec, or a CPU of the spec not online;\n"
-	       "4 backend not available here (e.g. no usable /dev/kvm for kvm-mini).\n",
-	       REPEAT_MAX);
+	       "4 backend not available here (e.g. neither /dev/kvm nor QEMU for\n"
+	       "kvm-mini, no guest image or libvirt daemon for libvirt).\n",
+	       VIRT_DEFAULT_URI, REPEAT_MAX);
 }
 
 /* --backend NAME: a backend, or "auto" (sets *@is_auto, the runner chooses). */
@@ -87,6 +103,8 @@ int cmd_run(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "domain-type", required_argument, NULL, OPT_DOMAIN_TYPE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -100,7 +118,7 @@ int cmd_run(int argc, char **argv)
 	o.out_base = "results";
 	optind = 0;                    /* a fresh getopt scan of this subcommand's argv */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":b:r:qo:p:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":b:r:qo:p:c:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			if (parse_backend(optarg, &o.backend, &o.backend_auto))
@@ -124,6 +142,17 @@ int cmd_run(int argc, char **argv)
 			if (!*optarg)
 				return cli_usage_error("--policy: empty policy name");
 			o.policy = optarg;
+			break;
+		case 'c':
+			if (!*optarg)
+				return cli_usage_error("--connect: empty URI");
+			o.connect_uri = optarg;
+			break;
+		case OPT_DOMAIN_TYPE:
+			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu"))
+				return cli_usage_error("--domain-type: '%s' is not kvm or qemu",
+						       optarg);
+			o.domain_type = optarg;
 			break;
 		default:
 			return cli_common_option(opt, argv, run_usage, "stealscope");

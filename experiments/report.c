@@ -12,6 +12,7 @@
 #include "experiments/report.h"
 
 #include "common/log.h"
+#include "common/markup.h"
 #include "common/parse.h"
 #include "common/resdir.h"
 #include "experiments/reportdata.h"
@@ -50,33 +51,10 @@ static void cat(char *buf, size_t len, size_t *n, const char *fmt, ...)
 		*n += (size_t)r;
 }
 
-/* Write @s HTML-escaped; control characters other than tab and newline are dropped. */
+/* Write @s HTML-escaped (common/markup.h). */
 static void html(FILE *fp, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '&':
-			fputs("&amp;", fp);
-			break;
-		case '<':
-			fputs("&lt;", fp);
-			break;
-		case '>':
-			fputs("&gt;", fp);
-			break;
-		case '"':
-			fputs("&quot;", fp);
-			break;
-		case '\'':
-			fputs("&#39;", fp);
-			break;
-		default:
-			if (c >= 0x20 || c == '\n' || c == '\t')
-				fputc(c, fp);
-		}
-	}
+	markup_escape(fp, s);
 }
 
 /* ---- the reading ---------------------------------------------------------- */
@@ -115,7 +93,10 @@ size_t report_reading_text(const struct report_reading *in, char *buf, size_t le
 	if (subj_at < len && !strncmp(in->subject, "the ", 4) && !(in->when && in->when[0]))
 		buf[subj_at] = 'T';
 
-	if (!native) {
+	if (!native && in->guest_steal_unavailable) {
+		cat(buf, len, &n, "; the guest's own steal is unavailable (%s)",
+		    in->guest_steal_unavailable);
+	} else if (!native) {
 		if (!isnan(s->guest_steal_pct)) {
 			cat(buf, len, &n, "; the guest's own steal clock reported %.1f%%",
 			    s->guest_steal_pct);
@@ -509,6 +490,7 @@ static void render_reading(FILE *fp, const struct reportdata *r, const struct re
 			snprintf(subject, sizeof(subject), "vCPU%s %.16s", native ? " thread" : "",
 				 row->vcpu);
 		in.backend = backend;
+		in.guest_steal_unavailable = r->meta.guest_steal[0] ? r->meta.guest_steal : NULL;
 		in.backend_note = nsentences++ == 0;
 		in.when = when;
 		in.subject = subject;
@@ -613,7 +595,7 @@ static void fact(FILE *fp, const char *label, const char *value)
 static void render_run(FILE *fp, const struct reportdata *r)
 {
 	const struct reportdata_meta *m = &r->meta;
-	char buf[512], *cmdline;
+	char buf[2048], *cmdline;
 
 	fputs("<h2>What was run</h2>\n", fp);
 	if (!m->present)
@@ -645,6 +627,30 @@ static void render_run(FILE *fp, const struct reportdata *r)
 		fact(fp, "Backend", m->backend);
 	} else if (r->have_spec) {
 		fact(fp, "Backend", spec_backend_name(r->set.base.backend));
+	}
+	if (m->kvm_route[0]) {
+		snprintf(buf, sizeof(buf), "%s (%s)", m->kvm_route, m->kvm_route_reason);
+		fact(fp, "kvm-mini route", buf);
+		fact(fp, "kvm-mini's KVM module", m->kvm_mini_module);
+		if (m->kvm_startup[0])
+			snprintf(buf, sizeof(buf), "%s from process start to the first guest "
+				 "instruction (first repetition)%s", m->kvm_startup,
+				 m->kvm_route_caveat[0] ? "; under TCG, not representative" : "");
+		else
+			buf[0] = '\0';
+		fact(fp, "kvm-mini start-up", buf);
+		fact(fp, "Guest steal", "exact (KVM paravirtual steal time) and by the guest's "
+		     "tick accounting (vcpu.csv guest_steal_ns, tick_steal)");
+	}
+	if (m->domain_type[0]) {
+		snprintf(buf, sizeof(buf), "%s%s (%s)", m->domain_type,
+			 strcmp(m->domain_type, "qemu") ? "" : ", TCG", m->domain_type_reason);
+		fact(fp, "Domain type", buf);
+		fact(fp, "libvirt URI", m->connect_uri);
+		fact(fp, "Guest image", m->guest_image);
+		fact(fp, "Guest start-up", m->guest_boot);
+		fact(fp, "Guest steal", m->guest_steal[0] ? m->guest_steal :
+		     "measured by the guest's tick accounting (steal ticks in vcpu.csv)");
 	}
 	if (m->present) {
 		cmdline = join_command_line(&m->doc);
@@ -684,6 +690,11 @@ static void render(FILE *fp, const struct reportdata *r)
 	if (r->incomplete)
 		fputs("<div class=\"banner\">This run was interrupted; the figures cover what was "
 		      "measured.</div>\n", fp);
+	if (r->meta.kvm_route_caveat[0]) {
+		fputs("<div class=\"banner\">Nested route: ", fp);
+		html(fp, r->meta.kvm_route_caveat);
+		fputs(".</div>\n", fp);
+	}
 
 	fputs("<h2>Result</h2>\n", fp);
 	if (!r->have_summary)

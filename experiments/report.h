@@ -32,6 +32,8 @@ int report_write(const char *dir);
 /* What one sentence of the reading is about. */
 struct report_reading {
 	const char *backend;           /* "kvm-mini", "libvirt", "native" */
+	const char *guest_steal_unavailable; /* why the guest has no steal figures
+						(a TCG guest), or NULL */
 	int backend_note;              /* native: open with the note that there is no guest
 					  (the first sentence of a policy) */
 	const char *when;              /* the opening clause: "While a host busy loop
@@ -50,7 +52,9 @@ struct report_reading {
  *    guest's own steal clock reported 49.1% and its tick accounting 49%;
  *    progress stalled for up to 4.1 ms (p99 gap 3.9 ms); work rate fell to
  *    51% of the baseline."
- * Clauses whose numbers are NaN are left out. On the native backend there is
+ * Clauses whose numbers are NaN are left out; where the guest's steal is
+ * unavailable (@guest_steal_unavailable) the guest clause says so and why,
+ * never a number. On the native backend there is
  * no guest clause; with @backend_note it starts with "Native backend: no
  * guest, host run delay of the vCPU threads only.", and it adds this
  * machine's own /proc/stat steal where it was measured.

@@ -84,6 +84,45 @@ static int path_in(char *buf, size_t len, const char *dir, const char *a, const 
 	return 0;
 }
 
+/* meta.json's "libvirt" member and the guests' start-up times, in words. */
+static void load_libvirt(struct reportdata_meta *m)
+{
+	static const char *const img[][2] = {
+		{ "kernel_package", "" }, { "kernel_version", " " },
+		{ "busybox_version", ", busybox " }, { "guest_tools_version", ", guest tools " },
+		{ "built_utc", ", built " },
+	};
+	const struct jsonget_doc *doc = &m->doc;
+	char key[96], val[160], pol[SPEC_NAME_MAX];
+	size_t used = 0, i;
+	int n;
+
+	if (jsonget_str(doc, "libvirt.domain_type", m->domain_type, sizeof(m->domain_type)))
+		return;
+	jsonget_str(doc, "libvirt.connect", m->connect_uri, sizeof(m->connect_uri));
+	jsonget_str(doc, "libvirt.domain_type_reason", m->domain_type_reason,
+		    sizeof(m->domain_type_reason));
+	jsonget_str(doc, "libvirt.guest_steal", m->guest_steal, sizeof(m->guest_steal));
+	for (i = 0; i < sizeof(img) / sizeof(img[0]) && used < sizeof(m->guest_image); i++) {
+		snprintf(key, sizeof(key), "libvirt.guest_image.%s", img[i][0]);
+		if (jsonget_str(doc, key, val, sizeof(val)) == 0)
+			used += (size_t)snprintf(m->guest_image + used, sizeof(m->guest_image) - used,
+						 "%s%s", used ? img[i][1] : "", val);
+	}
+	n = jsonget_count(doc, "policies");
+	used = 0;
+	for (i = 0; n > 0 && i < (size_t)n && used < sizeof(m->guest_boot); i++) {
+		snprintf(key, sizeof(key), "policies[%zu].reps[0].guest.boot", i);
+		if (jsonget_str(doc, key, val, sizeof(val)))
+			continue;
+		snprintf(key, sizeof(key), "policies[%zu].name", i);
+		if (jsonget_str(doc, key, pol, sizeof(pol)))
+			pol[0] = '\0';
+		used += (size_t)snprintf(m->guest_boot + used, sizeof(m->guest_boot) - used,
+					 "%s%s (%s)", used ? ", " : "", val, pol);
+	}
+}
+
 static void load_meta(struct reportdata *r)
 {
 	struct reportdata_meta *m = &r->meta;
@@ -117,6 +156,12 @@ static void load_meta(struct reportdata *r)
 	jsonget_str(doc, "host.kvm_dev_error", m->kvm_dev_error, sizeof(m->kvm_dev_error));
 	if (jsonget_bool(doc, "host.kvm_dev_usable", &v) == 0)
 		m->kvm_dev_usable = v;
+	load_libvirt(m);
+	jsonget_str(doc, "kvm_mini.route", m->kvm_route, sizeof(m->kvm_route));
+	jsonget_str(doc, "kvm_mini.reason", m->kvm_route_reason, sizeof(m->kvm_route_reason));
+	jsonget_str(doc, "kvm_mini.caveat", m->kvm_route_caveat, sizeof(m->kvm_route_caveat));
+	jsonget_str(doc, "kvm_mini.kvm_module", m->kvm_mini_module, sizeof(m->kvm_mini_module));
+	jsonget_str(doc, "kvm_mini.startup", m->kvm_startup, sizeof(m->kvm_startup));
 }
 
 /* The spec: parsed when it parses, and as text for the page in any case. */

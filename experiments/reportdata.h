@@ -33,8 +33,21 @@ struct reportdata_meta {
 	char kvm_module[32], kvm_dev_error[256];
 	char backend[32];              /* the backend that ran */
 	char backend_requested[32];    /* what was asked: "auto", or a backend's name */
-	char backend_reason[256];      /* why --backend auto chose @backend */
+	char backend_reason[1024];     /* why --backend auto chose @backend */
 	int kvm_dev_usable;            /* -1 unknown */
+	/* a real guest (libvirt): meta.json "libvirt" */
+	char connect_uri[256];
+	char domain_type[16];          /* "kvm", "qemu"; "" without a real guest */
+	char domain_type_reason[256];
+	char guest_steal[256];         /* why the guest's steal is unavailable; "" if it is not */
+	char guest_image[512];         /* the image's facts in one line */
+	char guest_boot[512];          /* start-up time per policy's first repetition */
+	/* the kvm-mini backend: meta.json "kvm_mini"; all "" otherwise */
+	char kvm_route[32];            /* "in-process" or "nested-tcg" */
+	char kvm_route_reason[512];
+	char kvm_route_caveat[768];    /* what the nested route's figures are worth; "" in-process */
+	char kvm_mini_module[32];      /* the KVM module kvm-mini ran on (L1's when nested) */
+	char kvm_startup[32];          /* "258.1 ms": the first repetition's start-up */
 };
 
 /* One summary row to show: a "mean" row, or a repetition when there is no mean. */

@@ -10,6 +10,7 @@
 #include "experiments/spec.h"
 #include "experiments/summary.h"
 #include "common/csvio.h"
+#include "common/jsonget.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "experiments/reportdata.h"
@@ -134,6 +135,7 @@ struct vcpu_sample {
 	int64_t vcpu;
 	double delay_ns;               /* NaN: empty cell */
 	double steal_ns;
+	double tick_steal, tick_all;   /* the guest's steal ticks and all four; NaN: none */
 };
 
 /* What rates.csv holds per vCPU, for choosing the lines to draw. */
@@ -141,6 +143,7 @@ struct rates_vcpu {
 	int64_t vcpu;
 	int has_delay;                 /* some interval has a host run delay rate */
 	int has_steal;                 /* some interval has a guest steal rate */
+	int has_tick;                  /* some interval has a guest tick-steal share */
 };
 
 struct rates_info {
@@ -160,8 +163,10 @@ static int sample_cmp(const void *a, const void *b)
 static int load_vcpu_samples(const char *path, struct vcpu_sample **out, size_t *n)
 {
 	struct csv_table t;
+	static const char *const tick_cols[4] = { "tick_user", "tick_system", "tick_idle",
+						  "tick_steal" };
 	struct vcpu_sample *s = NULL;
-	int c_t, c_v, c_d, c_s, rc;
+	int c_t, c_v, c_d, c_s, c_tick[4], rc;
 
 	*out = NULL;
 	*n = 0;
@@ -173,6 +178,9 @@ static int load_vcpu_samples(const char *path, struct vcpu_sample **out, size_t 
 	    (rc = c_d = need_col(path, &t, "host_delay_ns")) < 0 ||
 	    (rc = c_s = need_col(path, &t, "guest_steal_ns")) < 0)
 		goto out;
+	/* the guest's tick accounting is optional (older files lack it) */
+	for (int k = 0; k < 4; k++)
+		c_tick[k] = csv_table_col(&t, tick_cols[k]);
 	if (t.nrows == 0) {
 		rc = log_err(-EINVAL, "%s: no samples after the header", path);
 		goto out;
@@ -188,6 +196,16 @@ static int load_vcpu_samples(const char *path, struct vcpu_sample **out, size_t 
 		    (rc = cell_f(path, &t, r, c_d, &s[r].delay_ns)) ||
 		    (rc = cell_f(path, &t, r, c_s, &s[r].steal_ns)))
 			goto out;
+		s[r].tick_all = 0;
+		for (int k = 0; k < 4; k++) {
+			double v = NAN;
+
+			if (c_tick[k] >= 0 && (rc = cell_f(path, &t, r, c_tick[k], &v)))
+				goto out;
+			s[r].tick_all += v;
+			if (k == 3)
+				s[r].tick_steal = v;
+		}
 	}
 	qsort(s, t.nrows, sizeof(*s), sample_cmp);
 	*out = s;
@@ -225,15 +243,20 @@ static int write_vcpu_rates(struct csvw *w, const struct vcpu_sample *s, size_t 
 
 	for (size_t i = k; i < n; i++) {
 		const struct vcpu_sample *a = &s[i - k], *b = &s[i];
-		double delay, steal;
+		double delay, steal, ticks, tick = NAN;
 
 		/* A repeated timestamp: no interval to take a rate over. */
 		if (b->t_ns <= a->t_ns)
 			continue;
 		delay = resplot_rate_pct(a->t_ns, a->delay_ns, b->t_ns, b->delay_ns);
 		steal = resplot_rate_pct(a->t_ns, a->steal_ns, b->t_ns, b->steal_ns);
+		/* the guest's own view: the share of its ticks charged to steal */
+		ticks = b->tick_all - a->tick_all;
+		if (ticks > 0 && b->tick_steal >= a->tick_steal)
+			tick = 100.0 * (b->tick_steal - a->tick_steal) / ticks;
 		rv->has_delay |= !isnan(delay);
 		rv->has_steal |= !isnan(steal);
+		rv->has_tick |= !isnan(tick);
 		/*
 		 * At the window's midpoint: drawn as a line, a rise then
 		 * straddles the instant the hog started instead of trailing it
@@ -243,6 +266,7 @@ static int write_vcpu_rates(struct csvw *w, const struct vcpu_sample *s, size_t 
 		csvw_i64(w, b->vcpu);
 		csvw_f(w, delay, 3);
 		csvw_f(w, steal, 3);
+		csvw_f(w, tick, 3);
 		if ((rc = csvw_end_row(w)))
 			return rc;
 		(*rows)++;
@@ -253,7 +277,8 @@ static int write_vcpu_rates(struct csvw *w, const struct vcpu_sample *s, size_t 
 static int write_rates(const char *vcpu_csv, const char *rates_csv, int window,
 		       struct rates_info *info)
 {
-	static const char *const cols[] = { "t_ns", "vcpu", "host_delay_pct", "guest_steal_pct" };
+	static const char *const cols[] = { "t_ns", "vcpu", "host_delay_pct", "guest_steal_pct",
+					    "guest_tick_steal_pct" };
 	struct vcpu_sample *s;
 	struct csvw *w;
 	size_t n, rows = 0, first, end;
@@ -372,12 +397,32 @@ static int plot_policy_progress(const char *dir, const struct spec_set *set,
 	return rc;
 }
 
+/*
+ * Nonzero when meta.json says the guest's steal is unavailable (a TCG guest
+ * of the libvirt backend): the steal figure then says so in its title
+ * rather than leave the reader to wonder where the guest line went.
+ */
+static int guest_steal_unavailable(const char *dir)
+{
+	struct jsonget_doc doc;
+	char path[PATH_MAX], why[8];
+	struct stat st;
+	int rc;
+
+	if (path_fmt(path, sizeof(path), "%s/meta.json", dir) || stat(path, &st) != 0 ||
+	    jsonget_load(path, &doc))
+		return 0;
+	rc = jsonget_str(&doc, "libvirt.guest_steal", why, sizeof(why));
+	jsonget_free(&doc);
+	return rc == 0 || rc == -ERANGE;
+}
+
 static int plot_policy_steal(const char *dir, const struct spec_set *set,
 			     const struct policy_ref *pol, int *drawn)
 {
 	struct gnuplot_window win[SPEC_MAX_CONTENTION];
-	struct plot_series ser[2 * STEAL_MAX_VCPUS];
-	char vals[STEAL_MAX_VCPUS][24], labels[2 * STEAL_MAX_VCPUS][72];
+	struct plot_series ser[3 * STEAL_MAX_VCPUS];
+	char vals[STEAL_MAX_VCPUS][24], labels[3 * STEAL_MAX_VCPUS][72];
 	char vcpu_csv[PATH_MAX], rates[PATH_MAX], base[PATH_MAX], title[256];
 	char span[DURATION_FMT_LEN], ylabel[96];
 	int window = resplot_rate_window(pol->spec->sample_interval_ns), rc;
@@ -401,14 +446,17 @@ static int plot_policy_steal(const char *dir, const struct spec_set *set,
 	for (size_t i = 0; i < info->n; i++) {
 		const struct rates_vcpu *rv = &info->v[i];
 		/* One vCPU: say what each line is; several: which vCPU it is. */
-		static const char *const what[2] = { "host: run delay of the vCPU thread",
-						     "guest: steal time it was told" };
-		static const char *const short_what[2] = { "host run delay", "guest steal" };
-		static const char *const col[2] = { "host_delay_pct", "guest_steal_pct" };
-		int has[2] = { rv->has_delay, rv->has_steal };
+		static const char *const what[3] = { "host: run delay of the vCPU thread",
+						     "guest: steal time it was told",
+						     "guest: steal by its tick accounting" };
+		static const char *const short_what[3] = { "host run delay", "guest steal",
+							   "guest tick steal" };
+		static const char *const col[3] = { "host_delay_pct", "guest_steal_pct",
+						    "guest_tick_steal_pct" };
+		int has[3] = { rv->has_delay, rv->has_steal, rv->has_tick };
 
 		snprintf(vals[i], sizeof(vals[i]), "%" PRId64, rv->vcpu);
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 3; k++) {
 			if (!has[k])
 				continue;
 			if (info->n == 1)
@@ -430,6 +478,8 @@ static int plot_policy_steal(const char *dir, const struct spec_set *set,
 		goto out;
 	}
 	make_title(title, sizeof(title), set, pol->name, pol->description,
+		   guest_steal_unavailable(dir) ?
+		   "host run delay per vCPU; guest steal unavailable (TCG: no steal clock)" :
 		   "steal per vCPU, host and guest view");
 	memset(&o, 0, sizeof(o));
 	o.series = ser;

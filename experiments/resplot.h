@@ -7,8 +7,9 @@
  *   progress-<policy>.png/.svg  progress.csv, the contention windows of the
  *                               policy's resolved spec shaded (sched workload
  *                               only: inf-loop and idle finish no work units)
- *   steal-<policy>.png/.svg     per vCPU, host run delay % and guest steal %
- *                               over a sliding window of samples, derived
+ *   steal-<policy>.png/.svg     per vCPU, host run delay %, guest steal %
+ *                               and guest tick steal % (where there are
+ *                               such figures) over a sliding window of samples, derived
  *                               from vcpu.csv into <policy>/rep-1/rates.csv
  *                               (see below)
  * and for a comparison (more than one policy), from summary.csv:
@@ -21,13 +22,15 @@
  * line saying why; one without a <policy>/ directory with a warning.
  *
  * rates.csv is a derived file, kept so the figure's numbers can be read:
- *   t_ns,vcpu,host_delay_pct,guest_steal_pct
+ *   t_ns,vcpu,host_delay_pct,guest_steal_pct,guest_tick_steal_pct
  * one row per vCPU per window, in time order per vCPU. A window spans k
  * consecutive sample intervals, k = resplot_rate_window() of the spec's
  * sample_interval (5 at the default 10 ms: 50 ms), and slides one sample at
  * a time; t_ns is its midpoint (ns since the run's start) and each value
  * 100 * d(counter) / d(t_ns) of vcpu.csv's host_delay_ns or guest_steal_ns
- * over it, empty where a counter is (no guest on the native backend). The
+ * over it, and guest_tick_steal_pct 100 * d(tick_steal) / d(all four tick_*
+ * columns), the guest's own tick view; empty where a counter is (no guest
+ * on the native backend, no steal ticks under TCG). The
  * window is needed because schedstat credits run delay only when the thread
  * gets the CPU back: a vCPU thread sharing a CPU half and half is credited
  * a few ms at a time, so single 10 ms intervals read 40% or 80% where

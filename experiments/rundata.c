@@ -55,7 +55,75 @@ void rundata_free(struct run_samples *s)
 	free(s->sched_ok);
 	free(s->cpu);
 	free(s->cpu_ok);
+	free(s->g_seq);
+	free(s->g_t_ns);
+	free(s->g_cpu);
+	free(s->g_ok);
+	free(s->g_steal_ns);
+	free(s->g_steal_ok);
 	memset(s, 0, sizeof(*s));
+}
+
+int rundata_steal_alloc(struct run_samples *s)
+{
+	size_t nv = s->cap * (size_t)s->nvcpus;
+
+	free(s->g_steal_ns);
+	free(s->g_steal_ok);
+	s->g_steal_ns = calloc(nv + 1, sizeof(*s->g_steal_ns));
+	s->g_steal_ok = calloc(nv + 1, 1);
+	if (!s->g_steal_ns || !s->g_steal_ok) {
+		free(s->g_steal_ns);
+		free(s->g_steal_ok);
+		s->g_steal_ns = NULL;
+		s->g_steal_ok = NULL;
+		return log_err(-ENOMEM, "guest steal buffers for %zu samples", s->cap);
+	}
+	return 0;
+}
+
+int rundata_guest_alloc(struct run_samples *s, size_t n)
+{
+	size_t nv = n * (size_t)s->nvcpus;
+
+	free(s->g_seq);
+	free(s->g_t_ns);
+	free(s->g_cpu);
+	free(s->g_ok);
+	s->gn = 0;
+	s->g_seq = calloc(n + 1, sizeof(*s->g_seq));
+	s->g_t_ns = calloc(n + 1, sizeof(*s->g_t_ns));
+	s->g_cpu = calloc(nv + 1, sizeof(*s->g_cpu));
+	s->g_ok = calloc(nv + 1, 1);
+	if (!s->g_seq || !s->g_t_ns || !s->g_cpu || !s->g_ok) {
+		free(s->g_seq);
+		free(s->g_t_ns);
+		free(s->g_cpu);
+		free(s->g_ok);
+		s->g_seq = s->g_t_ns = NULL;
+		s->g_cpu = NULL;
+		s->g_ok = NULL;
+		return log_err(-ENOMEM, "guest sample buffers for %zu samples", n);
+	}
+	s->gn = n;
+	return 0;
+}
+
+int rundata_guest_ticks(const struct run_samples *s, size_t g, int v,
+			struct run_guest_ticks *out)
+{
+	const struct procstat_cpu *c;
+	size_t e = g * (size_t)s->nvcpus + (size_t)v;
+
+	memset(out, 0, sizeof(*out));
+	if (g >= s->gn || v < 0 || v >= s->nvcpus || !s->g_ok[e])
+		return -ENOENT;
+	c = &s->g_cpu[e];
+	out->user = c->ticks[PS_USER] + c->ticks[PS_NICE];
+	out->system = c->ticks[PS_SYSTEM] + c->ticks[PS_IRQ] + c->ticks[PS_SOFTIRQ];
+	out->idle = c->ticks[PS_IDLE] + c->ticks[PS_IOWAIT];
+	out->steal = c->ticks[PS_STEAL];
+	return 0;
 }
 
 int rundata_alloc(struct run_samples *s, size_t cap, int nvcpus, const int *cpus, int ncpus)
@@ -146,22 +214,34 @@ fail:
 	return rc;
 }
 
-int rundata_sample(struct run_sampler *sm, struct run_samples *s, int64_t seq, int64_t t_ns)
+int rundata_sample_begin(struct run_samples *s, int64_t seq, int64_t t_ns)
 {
 	size_t k = s->n;
-	int i, stat_ok;
 
 	if (k >= s->cap)
 		return -ENOSPC;
 	s->seq[k] = seq;
 	s->t_ns[k] = t_ns;
-	for (i = 0; i < s->nvcpus; i++) {
-		struct schedstat *st = &s->sched[k * (size_t)s->nvcpus + (size_t)i];
-		int ok = schedstat_read_fd(sm->sched_fd[i], st) == 0;
+	return (int)k;
+}
 
-		s->sched_ok[k * (size_t)s->nvcpus + (size_t)i] = (unsigned char)ok;
-		s->read_errors += !ok;
+void rundata_sample_vcpu(struct run_samples *s, size_t k, int v, uint64_t run_ns,
+			 uint64_t delay_ns, int ok)
+{
+	size_t e = k * (size_t)s->nvcpus + (size_t)v;
+
+	s->sched_ok[e] = (unsigned char)(ok != 0);
+	s->read_errors += !ok;
+	if (ok) {
+		s->sched[e].run_ns = run_ns;
+		s->sched[e].delay_ns = delay_ns;
 	}
+}
+
+void rundata_sample_end(struct run_sampler *sm, struct run_samples *s, size_t k)
+{
+	int i, stat_ok;
+
 	stat_ok = procstat_read_file(&sm->stat, sm->scratch) == 0;
 	s->read_errors += !stat_ok;
 	for (i = 0; i < s->ncpus; i++) {
@@ -174,5 +254,20 @@ int rundata_sample(struct run_sampler *sm, struct run_samples *s, int64_t seq, i
 			s->cpu[e] = *c;
 	}
 	s->n = k + 1;
+}
+
+int rundata_sample(struct run_sampler *sm, struct run_samples *s, int64_t seq, int64_t t_ns)
+{
+	struct schedstat st;
+	int i, k = rundata_sample_begin(s, seq, t_ns);
+
+	if (k < 0)
+		return k;
+	for (i = 0; i < s->nvcpus; i++) {
+		int ok = schedstat_read_fd(sm->sched_fd[i], &st) == 0;
+
+		rundata_sample_vcpu(s, (size_t)k, i, st.run_ns, st.delay_ns, ok);
+	}
+	rundata_sample_end(sm, s, (size_t)k);
 	return 0;
 }

@@ -22,6 +22,8 @@
 #include "guest-tools/calibrate.h"
 
 #define RUN_MAX_REPEAT 100             /* the spec's limit on `repeat` */
+#define RUN_GUEST_NOTES 8
+#define RUN_GUEST_NOTE_MAX 192
 
 /* Periodic samples of one repetition; entry [k * nvcpus + v] / [k * ncpus + c]. */
 struct run_samples {
@@ -37,6 +39,53 @@ struct run_samples {
 	struct procstat_cpu *cpu;      /* per involved CPU */
 	unsigned char *cpu_ok;         /* 0: CPU absent (offline) or the read failed */
 	int64_t read_errors;           /* failed reads, for the report after the run */
+	/*
+	 * The guest's own /proc/stat per vCPU (a real guest: libvirt), on the
+	 * guest sampler's grid, entry [g * nvcpus + v]; gn is 0 without a guest
+	 * (native). Guest CPU v is vCPU v.
+	 */
+	size_t gn;                     /* guest samples */
+	int64_t *g_seq;                /* the guest sampler's deadline index */
+	int64_t *g_t_ns;               /* from t0, as the guest measured it */
+	struct procstat_cpu *g_cpu;
+	unsigned char *g_ok;           /* 0: that guest CPU is missing from the sample */
+	int guest_steal_ticks;         /* 1: the guest's steal ticks are real; 0: it has no
+					  steal clock (TCG), so they are unavailable, not 0 */
+	/*
+	 * The guest's exact steal clock per vCPU (kvm-mini: KVM's paravirtual
+	 * steal time), cumulative ns on the host's grid, entry [k * nvcpus + v];
+	 * NULL where the backend has none (native; a Linux guest shows steal
+	 * only as ticks). See rundata_steal_alloc().
+	 */
+	uint64_t *g_steal_ns;
+	unsigned char *g_steal_ok;     /* 0: the guest's steal clock was unreadable */
+};
+
+/* A guest vCPU's ticks as vcpu.csv's tick_* columns (USER_HZ). */
+struct run_guest_ticks {
+	uint64_t user;                 /* user + nice */
+	uint64_t system;               /* system + irq + softirq */
+	uint64_t idle;                 /* idle + iowait */
+	uint64_t steal;
+};
+
+/* What a repetition on a real guest (libvirt backend) learnt about it. */
+struct run_guest {
+	char domain[128];              /* the transient domain's name */
+	char boot_id[24];              /* stealscope.id */
+	int64_t boot_ns;               /* domain created -> `go` read; -1: no `go` */
+	int64_t poll_ns;               /* the serial log was read this often while waiting */
+	int64_t t0_guest_ns;           /* from `go` */
+	int64_t margin_ns;
+	char tools_version[64];        /* from `hello`; "" if none */
+	char kernel_release[128];
+	int exit_status;               /* from `exit`; -1: none arrived */
+	char guest_error[256];         /* its `error` line, "" if none */
+	int64_t serial_bytes;          /* size of the serial log */
+	int64_t foreign_lines;         /* console lines that were not the protocol's */
+	int64_t shutdown_ns;           /* end of the run -> domain gone; -1: destroyed */
+	int nnotes;                    /* the guest tools' own diagnostics ("guest: " lines) */
+	char notes[RUN_GUEST_NOTES][RUN_GUEST_NOTE_MAX];
 };
 
 /* One repetition of one policy. */
@@ -46,6 +95,7 @@ struct run_rep {
 	pid_t tids[SPEC_MAX_VCPUS];    /* vCPU thread ids */
 	struct stampbuf stamps[SPEC_MAX_VCPUS];
 	struct run_samples samples;
+	struct run_guest guest;        /* libvirt backend only */
 };
 
 enum run_status { RUN_PENDING, RUN_OK, RUN_SKIPPED, RUN_INTERRUPTED, RUN_FAILED };
@@ -60,11 +110,15 @@ struct run_policy {
 	char reason[CGQUOTA_REASON_LEN]; /* why it was skipped or failed */
 	int calibrated;
 	struct calib calib;            /* on the CPU of vCPU 0 */
+	const char *calib_by;          /* who calibrated, when not this process ("the
+					  kvm-mini guest"): only loops_per_unit and
+					  ns_per_loop are then known */
 	const char *quota_mechanism;   /* NULL without a quota */
 	int nreps;                     /* repetitions measured */
 	pid_t tids[RUN_MAX_REPEAT][SPEC_MAX_VCPUS];
 	uint64_t dropped[RUN_MAX_REPEAT];  /* stamps that did not fit, all vCPUs */
 	int completed[RUN_MAX_REPEAT];
+	struct run_guest *guest;       /* per repetition on a real guest; NULL on native */
 };
 
 /* "pending", "ok", "skipped", "interrupted", "failed". */
@@ -88,6 +142,22 @@ void rundata_free(struct run_samples *s);
 /* Free everything @rep holds; it becomes empty. */
 void rundata_rep_free(struct run_rep *rep);
 
+/*
+ * Allocate room for @n guest samples of s->nvcpus vCPUs (gn set to @n,
+ * every entry zero, g_ok 0). 0 or -ENOMEM (logged).
+ */
+int rundata_guest_alloc(struct run_samples *s, size_t n);
+
+/*
+ * Allocate g_steal_ns/g_steal_ok for s->cap samples of s->nvcpus vCPUs
+ * (every entry 0, missing). 0 or -ENOMEM (logged).
+ */
+int rundata_steal_alloc(struct run_samples *s);
+
+/* Guest sample @g of vCPU @v as tick columns; 0, or -ENOENT when it is missing. */
+int rundata_guest_ticks(const struct run_samples *s, size_t g, int v,
+			struct run_guest_ticks *out);
+
 /* Open files: the vCPU threads' schedstat and /proc/stat. */
 struct run_sampler {
 	struct procstat_file stat;     /* /proc/stat */
@@ -102,9 +172,21 @@ void rundata_sampler_close(struct run_sampler *sm);
 
 /*
  * Take sample number s->n (when there is room) at deadline index @seq,
- * stamped @t_ns. The timing-critical part: no allocation, no printing
- * beyond the readers' own error messages. Returns 0, or -ENOSPC when full.
+ * stamped @t_ns: the vCPU threads' schedstat and /proc/stat. The
+ * timing-critical part: no allocation, no printing beyond the readers' own
+ * error messages. Returns 0, or -ENOSPC when full.
  */
 int rundata_sample(struct run_sampler *sm, struct run_samples *s, int64_t seq, int64_t t_ns);
+
+/*
+ * The same in three steps, for a backend whose vCPU counters come from
+ * elsewhere (libvirt): begin sample s->n (returns its index, or -ENOSPC when
+ * full), store each vCPU's counters, then read /proc/stat into it and count
+ * it taken (a sampler opened for 0 threads reads only /proc/stat).
+ */
+int rundata_sample_begin(struct run_samples *s, int64_t seq, int64_t t_ns);
+void rundata_sample_vcpu(struct run_samples *s, size_t k, int v, uint64_t run_ns,
+			 uint64_t delay_ns, int ok);
+void rundata_sample_end(struct run_sampler *sm, struct run_samples *s, size_t k);
 
 #endif

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,9 +99,10 @@ static int write_vcpu(const char *dir, const struct spec *s, const struct run_sa
 		"tick_user", "tick_system", "tick_idle", "tick_steal",
 	};
 	char path[PATH_MAX];
+	struct run_guest_ticks gt;
 	struct csvw *w;
-	size_t k;
-	int v, g, rc;
+	size_t k, g = 0;
+	int v, have, rc;
 
 	rc = path_in(path, sizeof(path), dir, "vcpu.csv");
 	if (rc)
@@ -109,13 +111,25 @@ static int write_vcpu(const char *dir, const struct spec *s, const struct run_sa
 	if (!w)
 		return -errno;
 	for (k = 0; k < sm->n && !rc; k++) {
+		/*
+		 * The guest's sample nearest in time, within half an interval: the
+		 * guest samples on its own grid (from its `go`, a whole number of
+		 * intervals before t0), one serial latency off the host's.
+		 */
+		while (g + 1 < sm->gn && llabs(sm->g_t_ns[g + 1] - sm->t_ns[k]) <=
+					 llabs(sm->g_t_ns[g] - sm->t_ns[k]))
+			g++;
 		for (v = 0; v < sm->nvcpus && !rc; v++) {
 			size_t e = k * (size_t)sm->nvcpus + (size_t)v;
 
 			csvw_i64(w, sm->t_ns[k]);
 			csvw_i64(w, v);
 			csvw_i64(w, s->pins[v]);      /* -1: unpinned */
-			csvw_f(w, NAN, 0);             /* no guest on the native backend */
+			/* exact only with a steal clock (kvm-mini); a Linux guest has ticks */
+			if (sm->g_steal_ns && sm->g_steal_ok[e])
+				csvw_u64(w, sm->g_steal_ns[e]);
+			else
+				csvw_f(w, NAN, 0);
 			if (sm->sched_ok[e]) {
 				csvw_u64(w, sm->sched[e].run_ns);
 				csvw_u64(w, sm->sched[e].delay_ns);
@@ -123,8 +137,14 @@ static int write_vcpu(const char *dir, const struct spec *s, const struct run_sa
 				csvw_f(w, NAN, 0);
 				csvw_f(w, NAN, 0);
 			}
-			for (g = 0; g < 4; g++)
-				csvw_f(w, NAN, 0);
+			have = g < sm->gn &&
+			       2 * llabs(sm->g_t_ns[g] - sm->t_ns[k]) <= s->sample_interval_ns &&
+			       rundata_guest_ticks(sm, g, v, &gt) == 0;
+			csvw_f(w, have ? (double)gt.user : NAN, 0);
+			csvw_f(w, have ? (double)gt.system : NAN, 0);
+			csvw_f(w, have ? (double)gt.idle : NAN, 0);
+			/* no steal clock (TCG): the guest's 0 is not a measurement */
+			csvw_f(w, have && sm->guest_steal_ticks ? (double)gt.steal : NAN, 0);
 			rc = csvw_end_row(w);
 		}
 	}
@@ -235,6 +255,51 @@ static void json_spec(struct jsonw *j, const struct run_policy *p)
 	jsonw_arr_end(j);
 }
 
+/* A time in ns, null when it was not measured (negative). */
+static void kv_ns(struct jsonw *j, const char *key, int64_t ns)
+{
+	if (ns >= 0)
+		jsonw_kv_i64(j, key, ns);
+	else
+		jsonw_kv_str(j, key, NULL);
+}
+
+static void json_guest(struct jsonw *j, const struct run_guest *g)
+{
+	int i;
+
+	jsonw_key(j, "guest");
+	jsonw_obj_begin(j);
+	jsonw_kv_str(j, "domain", g->domain);
+	jsonw_kv_str(j, "boot_id", g->boot_id);
+	kv_ns(j, "boot_ns", g->boot_ns);
+	if (g->boot_ns >= 0) {
+		char boot[32];
+
+		snprintf(boot, sizeof(boot), "%.1f s", (double)g->boot_ns / 1e9);
+		jsonw_kv_str(j, "boot", boot);     /* for the report (jsonget reads strings) */
+	}
+	jsonw_kv_i64(j, "serial_poll_ns", g->poll_ns);
+	kv_ns(j, "t0_guest_ns", g->boot_ns >= 0 ? g->t0_guest_ns : -1);
+	kv_ns(j, "margin_ns", g->boot_ns >= 0 ? g->margin_ns : -1);
+	jsonw_kv_str(j, "tools_version", g->tools_version[0] ? g->tools_version : NULL);
+	jsonw_kv_str(j, "kernel_release", g->kernel_release[0] ? g->kernel_release : NULL);
+	if (g->exit_status >= 0)
+		jsonw_kv_i64(j, "exit_status", g->exit_status);
+	else
+		jsonw_kv_str(j, "exit_status", NULL);
+	jsonw_kv_str(j, "error", g->guest_error[0] ? g->guest_error : NULL);
+	jsonw_kv_i64(j, "serial_bytes", g->serial_bytes);
+	jsonw_kv_i64(j, "serial_foreign_lines", g->foreign_lines);
+	kv_ns(j, "poweroff_ns", g->shutdown_ns);
+	jsonw_key(j, "notes");
+	jsonw_arr_begin(j);
+	for (i = 0; i < g->nnotes; i++)
+		jsonw_str(j, g->notes[i]);
+	jsonw_arr_end(j);
+	jsonw_obj_end(j);
+}
+
 static void json_policy(struct jsonw *j, const struct run_policy *p)
 {
 	int r, v;
@@ -247,8 +312,26 @@ static void json_policy(struct jsonw *j, const struct run_policy *p)
 		jsonw_kv_str(j, "reason", p->reason);
 	json_spec(j, p);
 	jsonw_key(j, "calibration");
-	if (!p->calibrated) {
+	if (p->guest) {
+		/* a real guest calibrates itself: what it said, from the first repetition */
+		jsonw_obj_begin(j);
+		jsonw_kv_str(j, "by", "the guest's sched-load");
+		jsonw_key(j, "reported");
+		jsonw_arr_begin(j);
+		for (v = 0; p->nreps > 0 && v < p->guest[0].nnotes; v++)
+			if (strstr(p->guest[0].notes[v], "calibration"))
+				jsonw_str(j, p->guest[0].notes[v]);
+		jsonw_arr_end(j);
+		jsonw_obj_end(j);
+	} else if (!p->calibrated) {
 		jsonw_str(j, NULL);
+	} else if (p->calib_by) {
+		jsonw_obj_begin(j);
+		jsonw_kv_str(j, "by", p->calib_by);
+		jsonw_kv_i64(j, "cpu", p->spec.pins[0]);
+		jsonw_kv_i64(j, "loops_per_unit", (int64_t)p->calib.loops_per_unit);
+		jsonw_kv_f(j, "ns_per_loop", p->calib.ns_per_loop);
+		jsonw_obj_end(j);
 	} else {
 		jsonw_obj_begin(j);
 		jsonw_kv_i64(j, "cpu", p->spec.pins[0]);
@@ -266,10 +349,16 @@ static void json_policy(struct jsonw *j, const struct run_policy *p)
 		jsonw_kv_bool(j, "completed", p->completed[r]);
 		jsonw_key(j, "vcpu_tids");
 		jsonw_arr_begin(j);
-		for (v = 0; v < p->spec.vcpus; v++)
-			jsonw_i64(j, p->tids[r][v]);
+		for (v = 0; v < p->spec.vcpus; v++) {
+			if (p->tids[r][v] > 0)
+				jsonw_i64(j, p->tids[r][v]);
+			else
+				jsonw_str(j, NULL);    /* a real guest's threads are QEMU's */
+		}
 		jsonw_arr_end(j);
 		jsonw_kv_i64(j, "dropped_stamps", (int64_t)p->dropped[r]);
+		if (p->guest)
+			json_guest(j, &p->guest[r]);
 		jsonw_obj_end(j);
 	}
 	jsonw_arr_end(j);
@@ -287,6 +376,44 @@ static void meta_extra(struct jsonw *j, void *arg)
 	if (m->backend_reason)
 		jsonw_kv_str(j, "backend_reason", m->backend_reason);
 	jsonw_kv_bool(j, "quick", m->quick);
+	if (m->domain_type) {
+		int f;
+
+		jsonw_key(j, "libvirt");
+		jsonw_obj_begin(j);
+		jsonw_kv_str(j, "connect", m->connect_uri);
+		jsonw_kv_str(j, "domain_type", m->domain_type);
+		jsonw_kv_str(j, "domain_type_reason", m->domain_type_reason);
+		jsonw_key(j, "guest_image");
+		jsonw_obj_begin(j);
+		if (m->image) {
+			jsonw_kv_str(j, "dir", m->image->dir);
+			for (f = 0; f < m->image->nfacts; f++)
+				jsonw_kv_str(j, m->image->facts[f].key, m->image->facts[f].value);
+		}
+		jsonw_obj_end(j);
+		jsonw_kv_str(j, "guest_steal", m->guest_steal_unavailable);
+		jsonw_obj_end(j);
+	}
+	if (m->kvm_route) {
+		jsonw_kv_str(j, "kvm_route", m->kvm_route);
+		jsonw_kv_str(j, "kvm_route_reason", m->kvm_route_reason);
+		jsonw_key(j, "kvm_mini");
+		jsonw_obj_begin(j);
+		jsonw_kv_str(j, "route", m->kvm_route);
+		jsonw_kv_str(j, "reason", m->kvm_route_reason);
+		jsonw_kv_str(j, "caveat", m->kvm_route_caveat);
+		jsonw_kv_str(j, "kvm_module", m->kvm_module && m->kvm_module[0] ? m->kvm_module :
+			     NULL);
+		kv_ns(j, "startup_ns", m->kvm_startup_ns);
+		if (m->kvm_startup_ns >= 0) {
+			char ms[32];
+
+			snprintf(ms, sizeof(ms), "%.1f ms", (double)m->kvm_startup_ns / 1e6);
+			jsonw_kv_str(j, "startup", ms);     /* for the report (jsonget reads strings) */
+		}
+		jsonw_obj_end(j);
+	}
 	jsonw_key(j, "policies");
 	jsonw_arr_begin(j);
 	for (i = 0; i < m->npolicies; i++)

@@ -13,6 +13,8 @@
 #include "common/parse.h"
 #include "common/resdir.h"
 #include "common/timeutil.h"
+#include "experiments/backend-kvmmini.h"
+#include "experiments/backend-libvirt.h"
 #include "experiments/backend-native.h"
 #include "experiments/cgquota.h"
 #include "experiments/report.h"
@@ -48,7 +50,7 @@
 struct run_ctx {
 	const struct runner_opts *o;   /* with --backend auto resolved */
 	struct runner_opts opts;       /* the copy @o points to */
-	char backend_reason[256];      /* why --backend auto chose o->backend */
+	char backend_reason[1024];     /* why --backend auto chose o->backend */
 	char spec_path[PATH_MAX];
 	char *text;                    /* the spec as run */
 	size_t text_len;
@@ -60,11 +62,19 @@ struct run_ctx {
 	struct runsum sum;
 	struct cgquota quota;
 	int progress;
+	/* libvirt: one connection for the whole run, open from check_backend() to the end */
+	struct libvirt_session lv;
+	int lv_open;
+	/* kvm-mini: the route (in-process or nested), chosen once for the run */
+	struct kvmmini_session km;
+	int km_used;                   /* a policy runs on kvm-mini */
+	char domain_type_reason[256];  /* why the domain type, when no option said */
+	const char *guest_steal_note;  /* why the guest's steal is unavailable, or NULL */
 };
 
 /* ---- one repetition ------------------------------------------------------------ */
 
-static int run_rep(struct run_ctx *c, struct run_policy *p, int r, struct run_rep *rep)
+static int native_rep(struct run_ctx *c, struct run_policy *p, int r, struct run_rep *rep)
 {
 	const struct spec *s = &p->spec;
 	int64_t interval = s->sample_interval_ns, t0, k, nsamples;
@@ -121,6 +131,22 @@ static int run_rep(struct run_ctx *c, struct run_policy *p, int r, struct run_re
 	return rc;
 }
 
+/* One repetition, by the policy's backend, into the existing directory @rdir. */
+static int run_rep(struct run_ctx *c, struct run_policy *p, int r, const char *rdir,
+		   struct run_rep *rep)
+{
+	struct libvirt_rep lr = {
+		.spec = &p->spec, .dir = rdir, .policy = p->name, .rep = r + 1,
+		.nreps = p->spec.repeat, .progress = c->progress,
+	};
+
+	if (p->spec.backend == SPEC_BACKEND_LIBVIRT)
+		return libvirt_run_rep(&c->lv, &lr, rep);
+	if (p->spec.backend == SPEC_BACKEND_KVM_MINI)
+		return kvmmini_run_rep(&c->km, p, r, rdir, c->progress, rep);
+	return native_rep(c, p, r, rep);
+}
+
 /* ---- one policy ---------------------------------------------------------------- */
 
 static int subdir(char *out, size_t len, const char *parent, const char *fmt, ...)
@@ -170,6 +196,8 @@ static void rep_done(struct run_policy *p, int r, struct run_rep *rep)
 	}
 	p->dropped[r] = dropped;
 	p->completed[r] = rep->completed;
+	if (p->guest)
+		p->guest[r] = rep->guest;
 	p->nreps = r + 1;
 	if (dropped)
 		log_warn("policy %s rep %d: %llu progress stamps did not fit the buffer and are "
@@ -179,27 +207,14 @@ static void rep_done(struct run_policy *p, int r, struct run_rep *rep)
 			 p->name, r + 1, (long long)rep->samples.read_errors);
 }
 
-static int run_policy(struct run_ctx *c, struct run_policy *p)
+/* The repetitions of @p (its preparation done), their files and its summary rows. */
+static int run_policy_reps(struct run_ctx *c, struct run_policy *p)
 {
 	struct run_rep *reps;
 	char pdir[PATH_MAX], rdir[PATH_MAX];
 	int r, rc, wrc, nreps = p->spec.repeat;
 
-	if (p->requires & SPEC_REQ_CGROUP_CPU_MAX) {
-		double pct = p->spec.quota_pct > 0 ? p->spec.quota_pct : 100.0;
-
-		if (cgquota_create(&c->quota, p->name, pct, p->reason, sizeof(p->reason))) {
-			skip_policy(c, p, "cgroup-cpu-max");
-			return 0;
-		}
-		p->quota_mechanism = cgquota_mechanism(&c->quota);
-		if (!(p->spec.quota_pct > 0))
-			cgquota_destroy(&c->quota);    /* only a check */
-	}
-	rc = native_calibrate(&p->spec, &p->calib);
-	p->calibrated = !rc;
-	if (!rc)
-		rc = subdir(pdir, sizeof(pdir), c->dir, "%s", p->name);
+	rc = subdir(pdir, sizeof(pdir), c->dir, "%s", p->name);
 	reps = rc ? NULL : calloc((size_t)nreps, sizeof(*reps));
 	if (!rc && !reps)
 		rc = log_err(-ENOMEM, "policy %s: repetitions", p->name);
@@ -207,7 +222,7 @@ static int run_policy(struct run_ctx *c, struct run_policy *p)
 		rc = subdir(rdir, sizeof(rdir), pdir, "rep-%d", r + 1);
 		if (rc)
 			break;
-		rc = run_rep(c, p, r, &reps[r]);
+		rc = run_rep(c, p, r, rdir, &reps[r]);
 		if (!reps[r].measured)
 			break;
 		rep_done(p, r, &reps[r]);
@@ -215,6 +230,8 @@ static int run_policy(struct run_ctx *c, struct run_policy *p)
 		if (!rc)
 			rc = wrc;
 	}
+	if (rc == -EINTR && cli_stop_requested())
+		rc = 0;                /* a repetition cut short by the stop request */
 	if (rc) {
 		p->status = RUN_FAILED;
 		snprintf(p->reason, sizeof(p->reason), "%s", log_last_error());
@@ -228,6 +245,51 @@ static int run_policy(struct run_ctx *c, struct run_policy *p)
 		for (r = 0; r < nreps; r++)
 			rundata_rep_free(&reps[r]);
 		free(reps);
+	}
+	return rc;
+}
+
+static int run_policy(struct run_ctx *c, struct run_policy *p)
+{
+	int rc, wrc;
+
+	if (p->spec.backend == SPEC_BACKEND_LIBVIRT) {
+		/* a real guest: libvirt applies the quota (domxml), the guest calibrates itself */
+		if (p->spec.quota_pct > 0)
+			p->quota_mechanism = "libvirt <cputune> period/quota per vCPU";
+		p->guest = calloc((size_t)p->spec.repeat, sizeof(*p->guest));
+		if (!p->guest)
+			return log_err(-ENOMEM, "policy %s: guest records", p->name);
+		return run_policy_reps(c, p);
+	}
+	if (p->spec.backend == SPEC_BACKEND_KVM_MINI) {
+		/* the guest calibrates itself (kvm-mini's meta.json, read per repetition) */
+		if (p->spec.quota_pct > 0) {
+			snprintf(p->reason, sizeof(p->reason), "the kvm-mini backend does not limit "
+				 "its vCPU threads by cgroup yet (run it with --backend native)");
+			skip_policy(c, p, "cgroup-cpu-max");
+			return 0;
+		}
+		return run_policy_reps(c, p);
+	}
+	if (p->requires & SPEC_REQ_CGROUP_CPU_MAX) {
+		double pct = p->spec.quota_pct > 0 ? p->spec.quota_pct : 100.0;
+
+		if (cgquota_create(&c->quota, p->name, pct, p->reason, sizeof(p->reason))) {
+			skip_policy(c, p, "cgroup-cpu-max");
+			return 0;
+		}
+		p->quota_mechanism = cgquota_mechanism(&c->quota);
+		if (!(p->spec.quota_pct > 0))
+			cgquota_destroy(&c->quota);    /* only a check */
+	}
+	rc = native_calibrate(&p->spec, &p->calib);
+	p->calibrated = !rc;
+	if (!rc) {
+		rc = run_policy_reps(c, p);
+	} else {
+		p->status = RUN_FAILED;
+		snprintf(p->reason, sizeof(p->reason), "%s", log_last_error());
 	}
 	wrc = cgquota_destroy(&c->quota);
 	return rc ? rc : wrc;
@@ -364,46 +426,132 @@ static int pick_policies(struct run_ctx *c)
 }
 
 /*
- * --backend auto: kvm-mini where it can run, else native, with the reason
- * in @why. kvm-mini needs a usable /dev/kvm, and this build has no kvm-mini
- * yet, so today the answer is always native; the reason says which of the
- * two stood in the way.
+ * --backend auto: kvm-mini in this process where /dev/kvm is usable, else
+ * kvm-mini in the nested L1 guest where that route is ready (QEMU, the
+ * static kvm-mini, and the image built or its kernel at hand: auto never
+ * downloads), else native; the reason (backend-kvmmini.h) in @c.
  */
-static enum spec_backend choose_backend(char *why, size_t len)
+static enum spec_backend choose_backend(struct run_ctx *c)
 {
-	struct hostinfo h;
+	enum kvmmini_route r = kvmmini_open(&c->km, NULL, 1);
 
-	if (hostinfo_gather(NULL, &h) == 0 && !h.kvm_dev_usable)
-		snprintf(why, len, "kvm-mini needs /dev/kvm: %s",
-			 h.kvm_dev_error[0] ? h.kvm_dev_error : "not usable");
-	else
-		snprintf(why, len, "kvm-mini is not implemented in this build yet");
-	return SPEC_BACKEND_NATIVE;
+	if (r == KVMMINI_ROUTE_NONE) {
+		snprintf(c->backend_reason, sizeof(c->backend_reason), "%.1000s", c->km.reason);
+		return SPEC_BACKEND_NATIVE;
+	}
+	snprintf(c->backend_reason, sizeof(c->backend_reason), "%s: %.1000s",
+		 kvmmini_route_name(r), c->km.reason);
+	return SPEC_BACKEND_KVM_MINI;
+}
+
+/*
+ * The kvm-mini backend: its route (chosen by auto already, else here, where
+ * the nested route may build its image), said on stderr. EXIT_UNSUPPORTED
+ * when neither route can run, saying what to do.
+ */
+static int open_kvmmini(struct run_ctx *c)
+{
+	if (!c->km.opened)
+		kvmmini_open(&c->km, NULL, 0);
+	if (c->km.route == KVMMINI_ROUTE_NONE)
+		return log_err(EXIT_UNSUPPORTED, "backend kvm-mini: %s; run with --backend native "
+			       "to measure without a VM", c->km.reason);
+	if (!c->o->backend_auto)
+		log_info("backend kvm-mini: %s (%s)", kvmmini_route_name(c->km.route),
+			 c->km.reason);
+	return 0;
+}
+
+/* Said once the backend line is out: what the nested route's figures are worth. */
+static void say_kvm_route(const struct run_ctx *c)
+{
+	if (c->km.route == KVMMINI_ROUTE_NESTED && c->km_used)
+		log_info("kvm-mini runs nested under QEMU TCG: guest steal, tick steal and host "
+			 "run delay are real; start-up and stamp gaps outside contention are not "
+			 "representative (each repetition boots the L1 guest, ~10 s)");
+}
+
+/*
+ * The libvirt backend: the guest image, the domain type (said on stderr)
+ * and a connection to the daemon, kept for the run. Exit code on failure:
+ * EXIT_UNSUPPORTED when the image or the daemon is missing, saying what to
+ * do.
+ */
+static int open_libvirt(struct run_ctx *c)
+{
+	const char *uri = c->o->connect_uri ? c->o->connect_uri : VIRT_DEFAULT_URI;
+	const char *type = c->o->domain_type;
+	struct hostinfo h;
+	int rc;
+
+	if (!type) {
+		memset(&h, 0, sizeof(h));
+		hostinfo_gather(NULL, &h);
+		type = libvirt_default_domain_type(&h, c->domain_type_reason,
+						   sizeof(c->domain_type_reason));
+	} else {
+		snprintf(c->domain_type_reason, sizeof(c->domain_type_reason),
+			 "--domain-type %s", type);
+	}
+	rc = libvirt_open(&c->lv, virt_libvirt_ops(), uri, type, c->set.base.name);
+	if (rc == -EACCES) {
+		log_info("backend libvirt creates domains: run as root, or as a member of the "
+			 "libvirt group of the host %s names", uri);
+		return EXIT_FAIL;
+	}
+	if (rc) {
+		/* the op said what failed; this is what to do about it */
+		log_info("backend libvirt needs a libvirt daemon at %s: start it with "
+			 "scripts/libvirtd.sh start (as root), or pass --connect URI", uri);
+		return EXIT_UNSUPPORTED;
+	}
+	c->lv_open = 1;
+	if (guestimage_find(&c->lv.image))
+		return EXIT_UNSUPPORTED;
+	if (!strcmp(type, "qemu"))
+		c->guest_steal_note = "TCG (domain type qemu) has no steal clock: nothing "
+				      "tells the guest about steal, so its figures are not 0 but "
+				      "unmeasured";
+	log_info("backend libvirt: %s, domain type %s (%s)%s", uri, type,
+		 c->domain_type_reason, c->guest_steal_note ? "; guest steal unavailable: TCG "
+		 "has no steal clock, host-side vCPU run delay is real" : "");
+	return 0;
 }
 
 /* Refuse backends this build or machine cannot run, saying what to do. */
-static int check_backend(const struct run_ctx *c)
+static int check_backend(struct run_ctx *c)
 {
-	struct hostinfo h;
 	size_t i;
+	int libvirt = 0, kvmmini = 0;
 
 	for (i = 0; i < c->npol; i++) {
 		enum spec_backend b = c->pol[i].spec.backend;
 
 		if (b == SPEC_BACKEND_NATIVE)
 			continue;
+		if (b == SPEC_BACKEND_LIBVIRT) {
+			libvirt = 1;
+			continue;
+		}
 		if (b == SPEC_BACKEND_KVM_MINI) {
-			if (hostinfo_gather(NULL, &h) == 0 && !h.kvm_dev_usable)
-				return log_err(EXIT_UNSUPPORTED, "backend kvm-mini: /dev/kvm is not "
-					       "usable here (%s); run with --backend native to measure "
-					       "without a VM", h.kvm_dev_error);
-			return log_err(EXIT_UNSUPPORTED, "backend kvm-mini is not implemented yet; "
-				       "run with --backend native to measure without a VM");
+			kvmmini = 1;
+			continue;
 		}
 		return log_err(EXIT_UNSUPPORTED, "backend %s is not implemented yet; run with "
 			       "--backend native to measure without a VM", spec_backend_name(b));
 	}
-	return 0;
+	if (!libvirt && (c->o->connect_uri || c->o->domain_type))
+		return log_err(EXIT_USAGE, "--%s applies to the libvirt backend only (this run "
+			       "uses %s)", c->o->connect_uri ? "connect" : "domain-type",
+			       spec_backend_name(c->set.base.backend));
+	if (kvmmini) {
+		int rc = open_kvmmini(c);
+
+		if (rc)
+			return rc;
+		c->km_used = 1;
+	}
+	return libvirt ? open_libvirt(c) : 0;
 }
 
 /*
@@ -451,9 +599,26 @@ static int check_cpus(const struct run_ctx *c)
 static int write_meta(struct run_ctx *c)
 {
 	struct run_meta m = {
-		.spec_path = c->spec_path, .backend = "native", .quick = c->o->quick,
-		.policies = c->pol, .npolicies = c->npol,
+		.spec_path = c->spec_path, .backend = spec_backend_name(c->set.base.backend),
+		.quick = c->o->quick, .policies = c->pol, .npolicies = c->npol,
 	};
+
+	if (c->lv_open) {
+		m.connect_uri = c->lv.uri;
+		m.domain_type = c->lv.domain_type;
+		m.domain_type_reason = c->domain_type_reason;
+		m.image = &c->lv.image;
+		m.guest_steal_unavailable = c->guest_steal_note;
+	}
+
+	if (c->km_used) {
+		m.kvm_route = kvmmini_route_name(c->km.route);
+		m.kvm_route_reason = c->km.reason;
+		m.kvm_route_caveat = c->km.route == KVMMINI_ROUTE_NESTED ? kvmmini_nested_caveat :
+				     NULL;
+		m.kvm_module = c->km.have_first ? c->km.first.kvm_module : NULL;
+		m.kvm_startup_ns = c->km.have_first ? c->km.first.startup_ns : -1;
+	}
 
 	/* what was asked for: "auto", else the option's or the spec's backend */
 	m.backend_requested = c->o->backend_auto ? "auto" :
@@ -521,7 +686,7 @@ int runner_run(const struct runner_opts *o)
 	c.opts = *o;
 	c.o = &c.opts;
 	if (o->backend_auto) {
-		c.opts.backend = choose_backend(c.backend_reason, sizeof(c.backend_reason));
+		c.opts.backend = choose_backend(&c);
 		c.opts.backend_set = 1;
 	}
 	c.progress = cli_progress_wanted();
@@ -536,6 +701,7 @@ int runner_run(const struct runner_opts *o)
 		goto out;
 	if (o->backend_auto)
 		log_info("backend: %s (%s)", spec_backend_name(c.o->backend), c.backend_reason);
+	say_kvm_route(&c);
 	ret = EXIT_FAIL;
 	if (cli_install_stop_handlers())
 		goto out;
@@ -567,7 +733,11 @@ int runner_run(const struct runner_opts *o)
 	fflush(stdout);
 	ret = rc ? EXIT_FAIL : EXIT_OK;
 out:
+	if (c.lv_open)
+		libvirt_close(&c.lv);
 	runsum_free(&c.sum);
+	for (size_t i = 0; c.pol && i < c.npol; i++)
+		free(c.pol[i].guest);
 	free(c.pol);
 	spec_free(&c.set);
 	free(c.text);

@@ -7,12 +7,18 @@
  * report. SIGINT/SIGTERM stop the threads at once, restore cgroups, write
  * what was measured and leave INCOMPLETE in place.
  *
- * Only the native backend runs here (kvm-mini and libvirt are refused with
- * EXIT_UNSUPPORTED and a message saying what to do); --backend auto takes
- * kvm-mini where it can run, else native, says which and why on stderr in
- * one line and records both in meta.json. The runner never
- * starts a child process: every thread it starts is joined before it
- * returns.
+ * The native, kvm-mini and libvirt backends run here. kvm-mini runs in this
+ * process where /dev/kvm is usable, else nested in a QEMU TCG guest where
+ * that route is ready (experiments/backend-kvmmini.h), else it is refused
+ * with EXIT_UNSUPPORTED and a message saying what to do, as is libvirt
+ * without a daemon or a guest image; --backend auto takes kvm-mini where it
+ * can run (in-process, else nested), else native, says which and why on
+ * stderr in one line and records both in meta.json. With libvirt the domain
+ * type (--domain-type, else kvm where this host's KVM boots a stock kernel,
+ * else qemu) is said on stderr and recorded too. The only child process the
+ * runner starts is the nested route's harness (libvirt's daemon starts its
+ * QEMU): it is ended with its whole process group on a stop request; every
+ * thread it starts is joined and every domain destroyed before it returns.
  */
 #ifndef STEALSCOPE_RUNNER_H
 #define STEALSCOPE_RUNNER_H
@@ -28,6 +34,8 @@ struct runner_opts {
 	int quick;                     /* --quick */
 	const char *out_base;          /* --out; "results" by default */
 	const char *policy;            /* --policy; NULL: every policy */
+	const char *connect_uri;       /* --connect; NULL: VIRT_DEFAULT_URI (libvirt only) */
+	const char *domain_type;       /* --domain-type kvm|qemu; NULL: the runner chooses */
 	int argc;                      /* the whole command line, for meta.json */
 	char *const *argv;
 };

@@ -21,10 +21,15 @@ struct vseries {
 	size_t nstamps;
 	int64_t *t_ns;                 /* vCPU samples */
 	double *delay_ns;
+	double *steal_ns;              /* the guest's steal clock (kvm-mini); NULL without */
 	size_t n;
 	int64_t *host_t;               /* host samples in which its CPUs were found */
 	struct procstat_cpu *host;
 	size_t nhost;
+	int64_t *tick_t;               /* guest samples that have this vCPU (real guests) */
+	double *tick[4];               /* user, system, idle, steal ticks */
+	size_t ntick;
+	int guest_steal_ticks;         /* run_samples.guest_steal_ticks */
 };
 
 static void vseries_free(struct vseries *vs)
@@ -32,9 +37,44 @@ static void vseries_free(struct vseries *vs)
 	free(vs->stamp_t);
 	free(vs->t_ns);
 	free(vs->delay_ns);
+	free(vs->steal_ns);
 	free(vs->host_t);
 	free(vs->host);
+	free(vs->tick_t);
+	for (int i = 0; i < 4; i++)
+		free(vs->tick[i]);
 	memset(vs, 0, sizeof(*vs));
+}
+
+/* The guest's tick series of vCPU @v (none without a guest). */
+static int vseries_ticks(struct vseries *vs, const struct run_samples *sm, int v)
+{
+	struct run_guest_ticks gt;
+	size_t g;
+	int i;
+
+	vs->guest_steal_ticks = sm->guest_steal_ticks;
+	if (sm->gn == 0)
+		return 0;
+	vs->tick_t = calloc(sm->gn, sizeof(*vs->tick_t));
+	for (i = 0; i < 4; i++)
+		vs->tick[i] = calloc(sm->gn, sizeof(*vs->tick[i]));
+	if (!vs->tick_t || !vs->tick[0] || !vs->tick[1] || !vs->tick[2] || !vs->tick[3])
+		return log_err(-ENOMEM, "summary: guest tick series of %zu samples", sm->gn);
+	for (g = 0; g < sm->gn; g++) {
+		if (rundata_guest_ticks(sm, g, v, &gt))
+			continue;
+		/* the guest's grid is its own; a sample out of order is left out */
+		if (vs->ntick && sm->g_t_ns[g] < vs->tick_t[vs->ntick - 1])
+			continue;
+		vs->tick_t[vs->ntick] = sm->g_t_ns[g];
+		vs->tick[0][vs->ntick] = (double)gt.user;
+		vs->tick[1][vs->ntick] = (double)gt.system;
+		vs->tick[2][vs->ntick] = (double)gt.idle;
+		vs->tick[3][vs->ntick] = (double)gt.steal;
+		vs->ntick++;
+	}
+	return 0;
 }
 
 /*
@@ -55,7 +95,10 @@ static int vseries_build(struct vseries *vs, const struct spec *s, const struct 
 	vs->delay_ns = calloc(sm->n + 1, sizeof(*vs->delay_ns));
 	vs->host_t = calloc(sm->n + 1, sizeof(*vs->host_t));
 	vs->host = calloc(sm->n + 1, sizeof(*vs->host));
-	if (!vs->stamp_t || !vs->t_ns || !vs->delay_ns || !vs->host_t || !vs->host) {
+	if (sm->g_steal_ns)
+		vs->steal_ns = calloc(sm->n + 1, sizeof(*vs->steal_ns));
+	if (!vs->stamp_t || !vs->t_ns || !vs->delay_ns || !vs->host_t || !vs->host ||
+	    (sm->g_steal_ns && !vs->steal_ns)) {
 		vseries_free(vs);
 		return log_err(-ENOMEM, "summary series of %zu samples", sm->n);
 	}
@@ -71,6 +114,8 @@ static int vseries_build(struct vseries *vs, const struct spec *s, const struct 
 
 		vs->t_ns[k] = sm->t_ns[k];
 		vs->delay_ns[k] = sm->sched_ok[e] ? (double)sm->sched[e].delay_ns : NAN;
+		if (vs->steal_ns)
+			vs->steal_ns[k] = sm->g_steal_ok[e] ? (double)sm->g_steal_ns[e] : NAN;
 		scratch->ncpus = 0;
 		for (c = 0; c < sm->ncpus; c++) {
 			size_t ce = k * (size_t)sm->ncpus + (size_t)c;
@@ -82,6 +127,10 @@ static int vseries_build(struct vseries *vs, const struct spec *s, const struct 
 			vs->host_t[vs->nhost++] = sm->t_ns[k];
 	}
 	vs->n = sm->n;
+	if (vseries_ticks(vs, sm, v)) {
+		vseries_free(vs);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -96,9 +145,19 @@ static void input_of(const struct vseries *vs, const struct spec *s, double base
 	in->vcpu.n = vs->n;
 	in->vcpu.t_ns = vs->t_ns;
 	in->vcpu.host_delay_ns = vs->delay_ns;
+	in->vcpu.guest_steal_ns = vs->steal_ns;
 	in->host.n = vs->nhost;
 	in->host.t_ns = vs->host_t;
 	in->host.cpu = vs->host;
+	if (vs->ntick == 0)
+		return;
+	in->vcpu.tick_n = vs->ntick;
+	in->vcpu.tick_t_ns = vs->tick_t;
+	in->vcpu.user_ticks = vs->tick[0];
+	in->vcpu.system_ticks = vs->tick[1];
+	in->vcpu.idle_ticks = vs->tick[2];
+	/* without a steal clock (TCG) the guest's steal ticks are 0 by ignorance: unavailable */
+	in->vcpu.steal_ticks = vs->guest_steal_ticks ? vs->tick[3] : NULL;
 }
 
 /*

@@ -268,7 +268,9 @@ static void phase_guest(const struct summary_vcpu_series *s, int64_t start_ns,
 	out->steal_diff_pct = out->guest_steal_pct - out->host_delay_pct;
 
 	for (i = 0; i < 4; i++) {
-		double d = summary_counter_delta(s->t_ns, ticks[i], s->n, start_ns, end_ns);
+		double d = s->tick_t_ns ?
+			summary_counter_delta(s->tick_t_ns, ticks[i], s->tick_n, start_ns, end_ns) :
+			summary_counter_delta(s->t_ns, ticks[i], s->n, start_ns, end_ns);
 
 		total += d;
 		if (i == 3)
@@ -313,6 +315,9 @@ int summary_phase(const struct summary_input *in, int64_t start_ns, int64_t end_
 	if (ret)
 		return ret;
 	ret = check_ascending(in->vcpu.t_ns, in->vcpu.t_ns ? in->vcpu.n : 0, "vCPU samples");
+	if (!ret)
+		ret = check_ascending(in->vcpu.tick_t_ns, in->vcpu.tick_t_ns ? in->vcpu.tick_n : 0,
+				      "guest tick samples");
 	if (!ret)
 		ret = check_ascending(in->host.t_ns, in->host.t_ns ? in->host.n : 0,
 				      "host samples");

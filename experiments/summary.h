@@ -109,7 +109,14 @@ struct summary_vcpu_series {
 	const double *user_ticks;      /* cumulative guest tick accounting */
 	const double *system_ticks;
 	const double *idle_ticks;
-	const double *steal_ticks;
+	const double *steal_ticks;     /* NULL where the guest has no steal clock (TCG) */
+	/*
+	 * The tick counters' own sample times (a real guest samples its
+	 * /proc/stat on its own grid): @tick_n of them, ascending. NULL: the
+	 * ticks are sampled at @t_ns like the rest.
+	 */
+	size_t tick_n;
+	const int64_t *tick_t_ns;
 };
 
 /* Host /proc/stat samples of the CPUs involved (summed per sample, see

@@ -64,6 +64,7 @@
 /* Syscalls (int $0x80, number in rax) of the CPL3 tasks. */
 #define KMINI_SYS_EXIT 1        /* the task is finished */
 #define KMINI_SYS_CALIBRATED 2  /* rdi: loops per unit; the real tasks may start */
+#define KMINI_SYS_HOSTILE 3     /* test payloads: the kernel misbehaves as the workload says */
 
 /* MSRs of the KVM paravirtual interface the guest uses. */
 #define KMINI_MSR_KVM_STEAL_TIME 0x4b564d03u
@@ -77,6 +78,12 @@ enum kmini_workload {
 	KMINI_WL_GARBAGE = 11,     /* sched, and task 0 scribbles over its vCPU area and ring */
 	KMINI_WL_RING_CORRUPT = 12,/* sched, and task 0 moves its ring head far ahead */
 	KMINI_WL_NO_YIELD = 13,    /* vCPU 0's kernel spins with interrupts off */
+	/* busy tasks, no stamps; after a few ticks task 0 of vCPU 0 ... */
+	KMINI_WL_RING0_LOOP = 14,  /* ... makes the kernel spin with interrupts off */
+	KMINI_WL_TRIPLE_FAULT = 15,/* ... makes the kernel fault with no usable IDT */
+	KMINI_WL_EMULATION = 16,   /* ... makes the kernel run an x87 load from a page
+				      with no memory slot: an MMIO KVM cannot emulate */
+	KMINI_WL_BAD_OPCODE = 17,  /* ... executes ud2 (CPL3): #UD */
 };
 
 enum kmini_panic {

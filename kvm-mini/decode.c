@@ -66,11 +66,30 @@ void kmini_ticks_read(const volatile struct kmini_ticks *src, struct kmini_ticks
 	out->steal_base_ns = src->steal_base_ns;
 }
 
+int kmini_tick_watch(struct kmini_tick_watch *w, int64_t t_ns, uint64_t ticks, uint64_t run_ns,
+		     uint64_t limit_ns)
+{
+	if (!w->have || ticks != w->ticks || run_ns < w->run_ns) {
+		w->ticks = ticks;
+		w->run_ns = run_ns;
+		w->since_ns = t_ns;
+		w->have = 1;
+		return 0;
+	}
+	return run_ns - w->run_ns > limit_ns;
+}
+
 int64_t kmini_tsc_to_ns(const struct kmini_tsc_conv *c, uint64_t tsc)
 {
-	__int128 d = (__int128)tsc - (__int128)c->ref_tsc;
+	__int128 d = (__int128)tsc - (__int128)c->ref_tsc, ns;
 
 	if (c->khz == 0)
 		return c->ref_ns;
-	return c->ref_ns + (int64_t)(d * 1000000 / (__int128)c->khz);
+	/* |d| < 2^64, so d * 10^6 < 2^84: no overflow in 128 bits */
+	ns = (__int128)c->ref_ns + d * 1000000 / (__int128)c->khz;
+	if (ns > KMINI_TSC_NS_LIMIT)
+		return KMINI_TSC_NS_LIMIT;
+	if (ns < -KMINI_TSC_NS_LIMIT)
+		return -KMINI_TSC_NS_LIMIT;
+	return (int64_t)ns;
 }

@@ -55,6 +55,25 @@ int kmini_ring_drain(volatile struct kmini_ring_hdr *hdr, const volatile struct 
 		     const struct kmini_ring_limits *lim, struct kmini_ring_state *st,
 		     kmini_record_fn fn, void *arg);
 
+/*
+ * Whether a vCPU stopped taking timer ticks while it kept running: a kernel
+ * that spins with interrupts off. While interrupts are on a tick comes
+ * every slice, even to an idle vCPU (it halts until the tick), so tick
+ * totals that stand still while the vCPU thread runs on are a hung kernel.
+ * Feed the samples of one vCPU in order: @t_ns, the guest's tick total
+ * (user + system + idle + steal) and its thread's host run time. Returns 1
+ * once the thread has run more than @limit_ns since the total last changed
+ * (w->since_ns: the sample where it last did), else 0. Zero-initialise @w.
+ */
+struct kmini_tick_watch {
+	uint64_t ticks;                /* the total at the last change */
+	uint64_t run_ns;               /* the thread's run time then */
+	int64_t since_ns;              /* t_ns then */
+	int have;
+};
+int kmini_tick_watch(struct kmini_tick_watch *w, int64_t t_ns, uint64_t ticks, uint64_t run_ns,
+		     uint64_t limit_ns);
+
 /* A copy of a tick table (each field one aligned 64-bit load). */
 void kmini_ticks_read(const volatile struct kmini_ticks *src, struct kmini_ticks *out);
 
@@ -62,8 +81,12 @@ void kmini_ticks_read(const volatile struct kmini_ticks *src, struct kmini_ticks
  * Guest TSC to host CLOCK_MONOTONIC ns: the guest TSC @ref_tsc was seen at
  * host time @ref_ns, and the TSC runs at @khz kHz (KVM_GET_TSC_KHZ). Exact
  * integer arithmetic (128-bit), a TSC before the reference gives an
- * earlier time; @khz 0 gives @ref_ns.
+ * earlier time; @khz 0 gives @ref_ns. A TSC a guest made up can be any
+ * 64-bit value: results are clamped to +-KMINI_TSC_NS_LIMIT (73 years), so
+ * that the difference of any two results, or of one and a real timestamp,
+ * cannot overflow.
  */
+#define KMINI_TSC_NS_LIMIT ((int64_t)1 << 61)
 struct kmini_tsc_conv {
 	uint64_t ref_tsc;
 	int64_t ref_ns;

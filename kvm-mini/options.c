@@ -25,6 +25,10 @@ static const struct {
 	{ "test-garbage", KMINI_WL_GARBAGE },
 	{ "test-ring-corrupt", KMINI_WL_RING_CORRUPT },
 	{ "test-no-yield", KMINI_WL_NO_YIELD },
+	{ "test-ring0-loop", KMINI_WL_RING0_LOOP },
+	{ "test-triple-fault", KMINI_WL_TRIPLE_FAULT },
+	{ "test-emulation", KMINI_WL_EMULATION },
+	{ "test-bad-opcode", KMINI_WL_BAD_OPCODE },
 };
 
 const char *kmini_workload_name(enum kmini_workload w)
@@ -49,7 +53,9 @@ void kmini_usage(void)
 	       "                        one per vCPU in order (0,1), or any (default 0)\n"
 	       "  -w, --workload W      sched, inf-loop or idle (default sched); test\n"
 	       "                        payloads: test-fault, test-garbage,\n"
-	       "                        test-ring-corrupt, test-no-yield\n"
+	       "                        test-ring-corrupt, test-no-yield,\n"
+	       "                        test-ring0-loop, test-triple-fault,\n"
+	       "                        test-emulation, test-bad-opcode\n"
 	       "      --tasks N         sched tasks in all, 1..64; task j runs on vCPU\n"
 	       "                        j %% vcpus (default 2)\n"
 	       "      --units N         work units per task, 0 = until the end (default 0)\n"
@@ -59,10 +65,14 @@ void kmini_usage(void)
 	       "      --slice DUR       guest tick and time slice, 200us..100ms (default 4ms)\n"
 	       "  -d, --duration DUR    length of the run, 10ms..1h (default 3s)\n"
 	       "  -i, --interval DUR    sampling interval, 1ms..10s (default 10ms)\n"
-	       "      --hog CPU[:START[:DUR]]\n"
+	       "      --hog CPU[:START[:DUR]][,nice=N][,duty=PCT][,period=DUR]\n"
 	       "                        a host busy thread pinned to CPU from START for\n"
-	       "                        DUR (default from 0 to the end); up to 8\n"
-	       "  -o, --out DIR         write progress.csv, vcpu.csv and meta.json there\n"
+	       "                        DUR (default from 0 to the end), at nice N\n"
+	       "                        (default 0), busy PCT of every period (default\n"
+	       "                        100, period 100ms); up to 8\n"
+	       "  -o, --out DIR         write progress.csv, vcpu.csv, cpu.csv (the host\n"
+	       "                        /proc/stat of the CPUs involved) and meta.json\n"
+	       "                        there\n"
 	       "      --kvm-dev PATH    the KVM device (default /dev/kvm)\n"
 	       "  -h, --help            show this help and exit\n"
 	       "  -V, --version         show the version and exit\n"
@@ -137,13 +147,42 @@ int kmini_parse_pin(const char *arg, int nvcpus, int pins[KMINI_MAX_VCPUS])
 	return 0;
 }
 
+/* One ",key=value" of a --hog: nice=N, duty=PCT or period=DUR. */
+static int hog_setting(const char *kv, struct kmini_hog *h)
+{
+	const char *eq = strchr(kv, '=');
+	int64_t v;
+
+	if (!eq)
+		return cli_usage_error("--hog: '%s' is not KEY=VALUE (nice, duty or period)", kv);
+	if (!strncmp(kv, "nice=", 5)) {
+		if (parse_i64("--hog nice", eq + 1, -20, 19, &v))
+			return cli_usage_hint();
+		h->nice = (int)v;
+	} else if (!strncmp(kv, "duty=", 5)) {
+		if (parse_pct_positive("--hog duty", eq + 1, NULL, &h->duty_pct))
+			return cli_usage_hint();
+	} else if (!strncmp(kv, "period=", 7)) {
+		if (parse_duration_ns("--hog period", eq + 1, NS_PER_MS, 10 * NS_PER_SEC,
+				      &h->period_ns))
+			return cli_usage_hint();
+	} else {
+		return cli_usage_error("--hog: unknown setting '%.*s' (nice, duty or period)",
+				       (int)(eq - kv), kv);
+	}
+	return 0;
+}
+
 int kmini_parse_hog(const char *arg, int64_t max_ns, struct kmini_hog *h)
 {
-	char buf[128], *start, *dur;
+	char buf[128], *start, *dur, *set, *next;
 
 	if (strlen(arg) >= sizeof(buf))
 		return cli_usage_error("--hog: '%.20s...' is too long", arg);
 	snprintf(buf, sizeof(buf), "%s", arg);
+	set = strchr(buf, ',');
+	if (set)
+		*set++ = 0;
 	start = strchr(buf, ':');
 	dur = NULL;
 	if (start) {
@@ -153,12 +192,36 @@ int kmini_parse_hog(const char *arg, int64_t max_ns, struct kmini_hog *h)
 			*dur++ = 0;
 	}
 	memset(h, 0, sizeof(*h));
+	h->duty_pct = 100.0;
+	h->period_ns = 100 * NS_PER_MS;
 	if (cpu_arg("--hog CPU", buf, &h->cpu))
 		return EXIT_USAGE;
 	if (start && parse_duration_ns("--hog START", start, 0, max_ns, &h->start_ns))
 		return cli_usage_hint();
 	if (dur && parse_duration_ns("--hog DURATION", dur, NS_PER_MS, max_ns, &h->duration_ns))
 		return cli_usage_hint();
+	for (; set; set = next) {
+		next = strchr(set, ',');
+		if (next)
+			*next++ = 0;
+		if (hog_setting(set, h))
+			return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int kmini_involved_cpus(const struct kmini_config *c, cpu_set_t *out)
+{
+	int i;
+
+	CPU_ZERO(out);
+	for (i = 0; i < c->nvcpus; i++) {
+		if (c->pins[i] == KMINI_PIN_ANY)
+			return cpus_online(NULL, out);   /* it may run on any of them */
+		CPU_SET(c->pins[i], out);
+	}
+	for (i = 0; i < c->nhogs; i++)
+		CPU_SET(c->hogs[i].cpu, out);
 	return 0;
 }
 
@@ -173,7 +236,9 @@ static int workload_arg(const char *s, enum kmini_workload *w)
 		}
 	}
 	return cli_usage_error("--workload: unknown workload '%s' (sched, inf-loop, idle, "
-			       "test-fault, test-garbage, test-ring-corrupt, test-no-yield)", s);
+			       "test-fault, test-garbage, test-ring-corrupt, test-no-yield, "
+			       "test-ring0-loop, test-triple-fault, test-emulation, "
+			       "test-bad-opcode)", s);
 }
 
 static int i64_opt(const char *what, const char *s, int64_t min, int64_t max, int64_t *out)
@@ -294,5 +359,7 @@ int kmini_parse_args(int argc, char **argv, struct kmini_opts *o)
 			return EXIT_USAGE;
 	if (c->interval_ns > c->duration_ns)
 		return cli_usage_error("--interval is longer than --duration");
+	if (o->out_dir && kmini_involved_cpus(c, &c->stat_cpus))
+		return EXIT_FAIL;
 	return -1;
 }

@@ -34,8 +34,19 @@ int kmini_parse_args(int argc, char **argv, struct kmini_opts *o);
  */
 int kmini_parse_pin(const char *arg, int nvcpus, int pins[KMINI_MAX_VCPUS]);
 
-/* "CPU[:START[:DURATION]]" into @h. Returns 0 or EXIT_USAGE (logged, with the hint). */
+/*
+ * "CPU[:START[:DURATION]][,nice=N][,duty=PCT][,period=DUR]" into @h (nice
+ * -20..19, default 0; duty in (0, 100], default 100; period 1ms..10s,
+ * default 100ms). Returns 0 or EXIT_USAGE (logged, with the hint).
+ */
 int kmini_parse_hog(const char *arg, int64_t max_ns, struct kmini_hog *h);
+
+/*
+ * The host CPUs a run of @c involves, into @out: every vCPU's pin and every
+ * hog's CPU, or every online CPU when a vCPU is unpinned (the set cpu.csv
+ * covers). Returns 0 or -errno (logged) when the online list cannot be read.
+ */
+int kmini_involved_cpus(const struct kmini_config *c, cpu_set_t *out);
 
 /* The workload's name ("sched", "inf-loop", ...), or NULL for an unknown value. */
 const char *kmini_workload_name(enum kmini_workload w);

@@ -5,6 +5,7 @@
  */
 #include "kvm-mini/output.h"
 
+#include "common/cpucsv.h"
 #include "common/csvio.h"
 #include "common/hostinfo.h"
 #include "common/json.h"
@@ -95,6 +96,58 @@ static int write_vcpu(const char *dir, const struct kmini_result *r)
 	return csvw_commit(w);
 }
 
+/*
+ * cpu-sampler's columns: first one row per CPU read at t0 (seq 0, t_ns 0,
+ * empty percentages), then one per CPU per sample, seq k + 1 for the k-th
+ * (vcpu.csv's rows at the same t_ns), its percentages over the interval
+ * since the row before. A CPU missing from a read has no row; one missing
+ * before it gives empty percentages.
+ */
+static int write_cpu(const char *dir, const struct kmini_result *r)
+{
+	const struct kmini_cpu_samples *cs = &r->cpustat;
+	const struct procstat_cpu *prev, *cur;
+	struct cpupct pct;
+	char path[PATH_MAX];
+	struct csvw *w;
+	size_t k, e;
+	int c, i, prev_ok, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/cpu.csv", dir);
+	w = cpucsv_open(path);
+	if (!w)
+		return -errno;
+	memset(&pct, 0, sizeof(pct));
+	for (i = 0; i < CP_NFIELDS; i++)
+		pct.pct[i] = NAN;
+	for (c = 0; c < cs->ncpus && !rc; c++)
+		if (cs->at_t0_ok[c])
+			rc = cpucsv_row(w, 0, 0, cs->cpus[c], &cs->at_t0[c], &pct);
+	for (k = 0; k < cs->n && !rc; k++) {
+		for (c = 0; c < cs->ncpus && !rc; c++) {
+			e = k * (size_t)cs->ncpus + (size_t)c;
+			if (!cs->ok[e])
+				continue;
+			cur = &cs->cpu[e];
+			prev = k ? &cs->cpu[e - (size_t)cs->ncpus] : &cs->at_t0[c];
+			prev_ok = k ? cs->ok[e - (size_t)cs->ncpus] : cs->at_t0_ok[c];
+			if (prev_ok) {
+				procstat_derive(prev, cur, &pct);
+			} else {
+				memset(&pct, 0, sizeof(pct));
+				for (i = 0; i < CP_NFIELDS; i++)
+					pct.pct[i] = NAN;
+			}
+			rc = cpucsv_row(w, (int64_t)k + 1, cs->t_ns[k], cs->cpus[c], cur, &pct);
+		}
+	}
+	if (rc) {
+		csvw_abort(w);
+		return rc;
+	}
+	return csvw_commit(w);
+}
+
 struct meta_arg {
 	const struct kmini_opts *o;
 	const struct kmini_result *r;
@@ -116,6 +169,7 @@ static void meta_extra(struct jsonw *j, void *arg)
 	jsonw_kv_i64(j, "tsc_khz_measured", (int64_t)r->tsc_khz);
 	jsonw_obj_end(j);
 	jsonw_kv_str(j, "sampler_cpus", r->sampler_cpus[0] ? r->sampler_cpus : "any");
+	jsonw_kv_i64(j, "cpu_stat_read_errors", r->cpustat.read_errors);
 	jsonw_kv_i64(j, "startup_ns", r->startup_ns);
 	jsonw_key(j, "startup_phases_ns");
 	jsonw_obj_begin(j);
@@ -142,6 +196,9 @@ static void meta_extra(struct jsonw *j, void *arg)
 		jsonw_kv_i64(j, "cpu", c->hogs[i].cpu);
 		jsonw_kv_i64(j, "start_ns", c->hogs[i].start_ns);
 		jsonw_kv_i64(j, "duration_ns", c->hogs[i].duration_ns);
+		jsonw_kv_i64(j, "nice", c->hogs[i].nice);
+		jsonw_kv_f(j, "duty_pct", c->hogs[i].duty_pct);
+		jsonw_kv_i64(j, "period_ns", c->hogs[i].period_ns);
 		jsonw_obj_end(j);
 	}
 	jsonw_arr_end(j);
@@ -185,6 +242,11 @@ int kmini_write_results(const char *dir, const struct kmini_opts *o, const struc
 	e = write_vcpu(dir, r);
 	if (e && !first)
 		first = e;
+	if (r->cpustat.ncpus > 0) {
+		e = write_cpu(dir, r);
+		if (e && !first)
+			first = e;
+	}
 	e = meta_write_ext(dir, "kvm-mini", argc, argv, 0, meta_extra, &m);
 	if (e && !first)
 		first = e;

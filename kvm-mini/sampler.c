@@ -113,6 +113,85 @@ int kmini_sampler_take(struct kmini_sampler_vcpu *s, int64_t t_ns, struct kmini_
 	return ring;
 }
 
+int kmini_cpustat_init(struct kmini_cpu_samples *cs, struct kmini_statfile *f,
+		       const cpu_set_t *set, size_t cap)
+{
+	int c, n = CPU_COUNT(set), e;
+
+	memset(cs, 0, sizeof(*cs));
+	memset(f, 0, sizeof(*f));
+	f->file.fd = -1;
+	if (n == 0)
+		return 0;
+	cs->cpus = calloc((size_t)n, sizeof(*cs->cpus));
+	cs->at_t0 = calloc((size_t)n, sizeof(*cs->at_t0));
+	cs->at_t0_ok = calloc((size_t)n, 1);
+	cs->t_ns = calloc(cap + 1, sizeof(*cs->t_ns));
+	cs->cpu = calloc((cap + 1) * (size_t)n, sizeof(*cs->cpu));
+	cs->ok = calloc((cap + 1) * (size_t)n, 1);
+	f->scratch = calloc(1, sizeof(*f->scratch));
+	if (!cs->cpus || !cs->at_t0 || !cs->at_t0_ok || !cs->t_ns || !cs->cpu || !cs->ok ||
+	    !f->scratch) {
+		e = log_err(-ENOMEM, "/proc/stat samples of %d CPUs: out of memory", n);
+		goto fail;
+	}
+	for (c = 0; c < CPU_SETSIZE && cs->ncpus < n; c++)
+		if (CPU_ISSET(c, set))
+			cs->cpus[cs->ncpus++] = c;
+	cs->cap = cap;
+	e = procstat_open(NULL, &f->file);
+	if (!e)
+		e = procstat_read_file(&f->file, f->scratch);
+	if (!e)
+		return 0;
+fail:
+	kmini_statfile_close(f);
+	kmini_cpustat_free(cs);
+	return e;
+}
+
+void kmini_cpustat_read(struct kmini_cpu_samples *cs, struct kmini_statfile *f, int64_t t_ns,
+			int at_t0)
+{
+	struct procstat_cpu *row;
+	unsigned char *ok;
+	const struct procstat_cpu *p;
+	int c, read_ok;
+
+	if (cs->ncpus == 0 || (!at_t0 && cs->n >= cs->cap))
+		return;
+	row = at_t0 ? cs->at_t0 : &cs->cpu[cs->n * (size_t)cs->ncpus];
+	ok = at_t0 ? cs->at_t0_ok : &cs->ok[cs->n * (size_t)cs->ncpus];
+	read_ok = procstat_read_file(&f->file, f->scratch) == 0;
+	cs->read_errors += !read_ok;
+	for (c = 0; c < cs->ncpus; c++) {
+		p = read_ok ? procstat_find_cpu(f->scratch, cs->cpus[c]) : NULL;
+		ok[c] = p != NULL;
+		if (p)
+			row[c] = *p;
+	}
+	if (!at_t0)
+		cs->t_ns[cs->n++] = t_ns;
+}
+
+void kmini_statfile_close(struct kmini_statfile *f)
+{
+	procstat_close(&f->file);
+	free(f->scratch);
+	f->scratch = NULL;
+}
+
+void kmini_cpustat_free(struct kmini_cpu_samples *cs)
+{
+	free(cs->cpus);
+	free(cs->at_t0);
+	free(cs->at_t0_ok);
+	free(cs->t_ns);
+	free(cs->cpu);
+	free(cs->ok);
+	memset(cs, 0, sizeof(*cs));
+}
+
 size_t kmini_stamp_capacity(const struct kmini_config *cfg)
 {
 	uint64_t n;

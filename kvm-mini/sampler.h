@@ -65,6 +65,32 @@ int kmini_sampler_take(struct kmini_sampler_vcpu *s, int64_t t_ns, struct kmini_
 /* Only drain the ring of @s into @b (after the vCPU thread ended). Returns as above. */
 int kmini_sampler_drain(struct kmini_sampler_vcpu *s, struct kmini_stampbuf *b);
 
+/* /proc/stat kept open for kmini_cpustat_read(), with a sample to parse into. */
+struct kmini_statfile {
+	struct procstat_file file;
+	struct procstat_sample *scratch;
+};
+
+/*
+ * Room for @cap samples of the CPUs in @set in @cs (ncpus 0 and nothing
+ * opened for an empty set), and /proc/stat opened in @f and read once (so
+ * later reads allocate nothing). Returns 0 or -errno (logged); on error
+ * everything is released.
+ */
+int kmini_cpustat_init(struct kmini_cpu_samples *cs, struct kmini_statfile *f,
+		       const cpu_set_t *set, size_t cap);
+
+/*
+ * Read /proc/stat into @cs: into at_t0 when @at_t0, else as sample cs->n
+ * stamped @t_ns (nothing when full). A failed read marks the CPUs missing
+ * and counts it; it is never fatal. Nothing when cs->ncpus is 0.
+ */
+void kmini_cpustat_read(struct kmini_cpu_samples *cs, struct kmini_statfile *f, int64_t t_ns,
+			int at_t0);
+
+void kmini_statfile_close(struct kmini_statfile *f);
+void kmini_cpustat_free(struct kmini_cpu_samples *cs);
+
 /*
  * How many stamps a run of @cfg may produce: all units with finite units,
  * else per vCPU the run's duration in units plus half and 1024 (units may

@@ -239,6 +239,58 @@ static void fail(struct kmini_vcpu *v, enum kmini_vcpu_outcome o, const char *fm
 	v->sync->guest_failed = 1;
 }
 
+/*
+ * KVM_EXIT_INTERNAL_ERROR. For an emulation failure KVM (5.16 and later)
+ * hands over the bytes it fetched at RIP: name them, the first are the
+ * instruction it could not emulate.
+ */
+static void internal_error(struct kmini_vcpu *v)
+{
+	const struct kvm_run *run = v->run;
+	char bytes[3 * 15 + 1] = "";
+	unsigned i, n;
+
+	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
+		fail(v, KMINI_VCPU_FAILED, "KVM_EXIT_INTERNAL_ERROR suberror %u",
+		     run->internal.suberror);
+		return;
+	}
+	n = 0;
+	if (run->emulation_failure.ndata >= 3 &&
+	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		n = run->emulation_failure.insn_size;
+	if (n > sizeof(run->emulation_failure.insn_bytes))
+		n = sizeof(run->emulation_failure.insn_bytes);
+	for (i = 0; i < n; i++)
+		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x ",
+			 run->emulation_failure.insn_bytes[i]);
+	if (n)
+		bytes[3 * n - 1] = 0;
+	fail(v, KMINI_VCPU_FAILED, "KVM could not emulate an instruction "
+	     "(KVM_EXIT_INTERNAL_ERROR, emulation failure; %s%s)", n ? "bytes at RIP: " :
+	     "KVM gave no instruction bytes", bytes);
+}
+
+/*
+ * KVM_EXIT_SHUTDOWN: a triple fault. KVM on AMD SVM INIT-resets the vCPU
+ * before it exits (the VMCB is undefined after a shutdown intercept), so
+ * the registers then hold the reset vector, not the faulting RIP; say so
+ * rather than name a RIP the guest never ran. The guest always runs with
+ * paging on: CR0.PG clear after the exit means that reset.
+ */
+static void shutdown_exit(struct kmini_vcpu *v)
+{
+	struct kvm_sregs sregs;
+
+	if (kmini_ioctl(v->fd, KVM_GET_SREGS, &sregs) == 0 && !(sregs.cr0 & CR0_PG)) {
+		fail(v, KMINI_VCPU_FAILED, "KVM_EXIT_SHUTDOWN (triple fault; KVM reset the vCPU on "
+		     "it, as it does on AMD SVM: the faulting RIP is lost, the one named is the "
+		     "reset vector)");
+		return;
+	}
+	fail(v, KMINI_VCPU_FAILED, "KVM_EXIT_SHUTDOWN (triple fault)");
+}
+
 /* One exit: 0 to go on, 1 to stop. */
 static int handle_exit(struct kmini_vcpu *v)
 {
@@ -264,11 +316,10 @@ static int handle_exit(struct kmini_vcpu *v)
 	case KVM_EXIT_HLT:
 		return 0;              /* the in-kernel irqchip normally keeps halts inside */
 	case KVM_EXIT_SHUTDOWN:
-		fail(v, KMINI_VCPU_FAILED, "KVM_EXIT_SHUTDOWN (triple fault)");
+		shutdown_exit(v);
 		return 1;
 	case KVM_EXIT_INTERNAL_ERROR:
-		fail(v, KMINI_VCPU_FAILED, "KVM_EXIT_INTERNAL_ERROR suberror %u",
-		     run->internal.suberror);
+		internal_error(v);
 		return 1;
 	case KVM_EXIT_FAIL_ENTRY:
 		fail(v, KMINI_VCPU_FAILED, "KVM_EXIT_FAIL_ENTRY hardware reason %#llx",

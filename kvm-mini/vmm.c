@@ -232,6 +232,7 @@ void kmini_result_free(struct kmini_result *res)
 	}
 	free(res->stamps);
 	res->stamps = NULL;
+	kmini_cpustat_free(&res->cpustat);
 }
 
 /* The KVM module providing the device, for meta.json (a host fact). */
@@ -252,6 +253,7 @@ struct run_state {
 	struct kmini_stampbuf stamps;
 	struct kmini_hog_thread hogs[KMINI_MAX_HOGS];
 	int nhogs;
+	struct kmini_statfile stat;    /* /proc/stat, for res->cpustat */
 	int ring_error;                /* a vCPU's ring was corrupt: its index + 1 */
 };
 
@@ -269,12 +271,15 @@ static void set_error(struct kmini_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int run_alloc(struct kmini_vm *vm, struct run_state *st)
+static int run_alloc(struct kmini_vm *vm, struct run_state *st, struct kmini_result *res)
 {
 	const struct kmini_config *c = &vm->cfg;
 	size_t cap = (size_t)(c->duration_ns / c->interval_ns) + 16;
 	int i, e;
 
+	e = kmini_cpustat_init(&res->cpustat, &st->stat, &c->stat_cpus, cap);
+	if (e)
+		return e;
 	for (i = 0; i < c->nvcpus; i++) {
 		e = kmini_sampler_vcpu_init(&st->sv[i], cap);
 		if (e)
@@ -297,6 +302,7 @@ static void run_free(struct run_state *st)
 	for (i = 0; i < KMINI_MAX_VCPUS; i++)
 		kmini_sampler_vcpu_free(&st->sv[i]);
 	kmini_stampbuf_free(&st->stamps);
+	kmini_statfile_close(&st->stat);
 }
 
 /* Sample every vCPU at @now. Returns 0, or -EPROTO after a corrupt ring. */
@@ -332,6 +338,9 @@ static int hogs_start(struct kmini_vm *vm, struct run_state *st, int64_t t0)
 		h->cpu = c->hogs[i].cpu;
 		h->start_ns = t0 + c->hogs[i].start_ns;
 		h->end_ns = c->hogs[i].duration_ns ? h->start_ns + c->hogs[i].duration_ns : INT64_MAX;
+		h->nice = c->hogs[i].nice;
+		h->duty_pct = c->hogs[i].duty_pct > 0 ? c->hogs[i].duty_pct : 100.0;
+		h->period_ns = c->hogs[i].period_ns;
 		h->stop = &vm->sync.stop;
 		e = kmini_hog_start(h);
 		if (e)
@@ -436,6 +445,43 @@ static int guest_failure(struct kmini_vm *vm, struct kmini_result *res)
  */
 #define BOOT_DEADLINE_NS (500 * NS_PER_MS)
 
+/*
+ * A vCPU that took no timer tick while its thread ran this long (20 slices,
+ * at least 250 ms) has a kernel spinning with interrupts off (decode.h).
+ */
+static int check_ticking(struct kmini_vm *vm, struct kmini_result *res)
+{
+	uint64_t limit = (uint64_t)vm->cfg.slice_ns * 20;
+	struct kmini_tick_watch w;
+	const struct kmini_sample *s;
+	struct kvm_regs regs;
+	uint64_t ran;
+	size_t k, n;
+	int i;
+
+	if (limit < 250 * NS_PER_MS)
+		limit = 250 * NS_PER_MS;
+	for (i = 0; i < vm->cfg.nvcpus; i++) {
+		memset(&w, 0, sizeof(w));
+		n = res->vcpu[i].nsamples;
+		for (k = 0; k < n; k++) {
+			s = &res->vcpu[i].samples[k];
+			if (!kmini_tick_watch(&w, s->t_ns, s->tick_user + s->tick_system +
+					      s->tick_idle + s->tick_steal, s->host_run_ns, limit))
+				continue;
+			memset(&regs, 0, sizeof(regs));
+			(void)kmini_ioctl(vm->vcpu[i].fd, KVM_GET_REGS, &regs);
+			ran = res->vcpu[i].samples[n - 1].host_run_ns - w.run_ns;
+			set_error(res, "vCPU %d: the guest kernel took no timer tick after %.0f ms "
+				  "while its vCPU ran %.0f ms more (a loop with interrupts off?) at "
+				  "RIP %#llx", i, (double)w.since_ns / 1e6, (double)ran / 1e6,
+				  (unsigned long long)regs.rip);
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
+}
+
 static int check_started(struct kmini_vm *vm, struct run_state *st, struct kmini_result *res)
 {
 	int i;
@@ -449,7 +495,7 @@ static int check_started(struct kmini_vm *vm, struct run_state *st, struct kmini
 			  "never yields: a loop with interrupts off?)", i, (double)res->wall_ns / 1e6);
 		return -ETIMEDOUT;
 	}
-	return 0;
+	return check_ticking(vm, res);
 }
 
 static int stamp_cmp(const void *a, const void *b)
@@ -595,11 +641,12 @@ int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 
 	memset(res, 0, sizeof(*res));
 	memset(&st, 0, sizeof(st));
+	st.stat.file.fd = -1;
 	res->nvcpus = vm->cfg.nvcpus;
 	kvm_module(res->kvm_module, sizeof(res->kvm_module));
 	e = kmini_vcpu_signals_init();
 	if (!e)
-		e = run_alloc(vm, &st);
+		e = run_alloc(vm, &st, res);
 	for (i = 0; !e && i < vm->cfg.nvcpus; i++) {
 		e = kmini_vcpu_tsc_ref(&vm->vcpu[i], vm->tsc_khz);
 		start[i] = vm->vcpu[i].conv;
@@ -614,6 +661,7 @@ int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 		goto out;
 	}
 	sampler_affinity(vm, res);
+	kmini_cpustat_read(&res->cpustat, &st.stat, 0, 1);
 	t0 = mono_ns();
 	res->t0_ns = t0;
 	pthread_barrier_wait(&vm->sync.go);
@@ -628,10 +676,23 @@ int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 		}
 		now = mono_ns();
 		e = sample_all(vm, &st, t0, now, res);
+		kmini_cpustat_read(&res->cpustat, &st.stat, now - t0, 0);
 		if (vm->sync.guest_failed || now >= end)
 			break;
 	}
 	stop_all(vm, &st);
+	for (i = 0; !e && i < st.nhogs; i++) {
+		if (!st.hogs[i].err)
+			continue;
+		e = st.hogs[i].err;
+		if (!st.hogs[i].nice_failed) {
+			set_error(res, "hog on CPU %d: cannot pin it", st.hogs[i].cpu); /* logged */
+			continue;
+		}
+		set_error(res, "hog on CPU %d: setpriority(nice %d): %s", st.hogs[i].cpu,
+			  st.hogs[i].nice, strerror(-e));
+		log_err(e, "%s", res->error);
+	}
 	for (i = 0; !st.ring_error && i < vm->cfg.nvcpus; i++)
 		(void)kmini_sampler_drain(&st.sv[i], &st.stamps);  /* what the last interval left */
 	for (i = 0; i < vm->cfg.nvcpus; i++)
@@ -652,8 +713,11 @@ int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 	vm->mark_ns[KMINI_PH_ENTRY] = res->t0_ns + res->vcpu[0].boot_ns;
 	for (i = 0; i < KMINI_NPHASES; i++)
 		res->phase_ns[i] = vm->mark_ns[i] - (i ? vm->mark_ns[i - 1] : vm->cfg.process_start_ns);
-	if (!e && res->stopped_by_signal)
+	if (!e && res->stopped_by_signal) {
+		set_error(res, "stopped by signal %d after %.3f s of %.3f s", cli_stop_requested(),
+			  (double)res->wall_ns / 1e9, (double)vm->cfg.duration_ns / 1e9);
 		e = -EINTR;
+	}
 	if (e == -EPROTO || e == -EFAULT || e == -ETIMEDOUT)
 		log_err(e, "%s", res->error);
 out:

@@ -14,20 +14,29 @@
 #ifndef STEALSCOPE_KVM_MINI_VMM_H
 #define STEALSCOPE_KVM_MINI_VMM_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/procstat.h"
 #include "kvm-mini/abi.h"
 
 #define KMINI_MAX_HOGS 8
 #define KMINI_PIN_ANY (-1)
 
-/* A host busy thread pinned to @cpu, from @start_ns for @duration_ns (0: to the end). */
+/*
+ * A host busy thread pinned to @cpu at nice @nice, from @start_ns for
+ * @duration_ns (0: to the end), busy @duty_pct of every @period_ns (100:
+ * all the time; the period is then unused).
+ */
 struct kmini_hog {
 	int cpu;
 	int64_t start_ns;
 	int64_t duration_ns;
+	int nice;                      /* -20..19 (below 0 needs privilege) */
+	double duty_pct;               /* (0, 100] */
+	int64_t period_ns;             /* duty-cycle period, > 0 */
 };
 
 struct kmini_config {
@@ -44,6 +53,8 @@ struct kmini_config {
 	int64_t interval_ns;           /* sampling */
 	int nhogs;
 	struct kmini_hog hogs[KMINI_MAX_HOGS];
+	cpu_set_t stat_cpus;           /* host CPUs whose /proc/stat lines are sampled
+					  with the vCPUs (empty: none) */
 	int64_t process_start_ns;      /* CLOCK_MONOTONIC at main(), for start-up latency */
 };
 
@@ -84,6 +95,23 @@ struct kmini_vcpu_result {
 	uint64_t steal_at_enable_ns;   /* the guest's first steal reading (raw) */
 };
 
+/*
+ * The host's /proc/stat lines of kmini_config.stat_cpus, read at t0 and then
+ * at every vCPU sample (same t_ns): what the host CPUs involved did
+ * meanwhile (the hog, the vCPU threads, anything else).
+ */
+struct kmini_cpu_samples {
+	int ncpus;                     /* CPUs sampled; 0: none were asked for */
+	int *cpus;                     /* ascending */
+	struct procstat_cpu *at_t0;    /* [c] */
+	unsigned char *at_t0_ok;       /* [c]; 0: absent (offline) or the read failed */
+	size_t n, cap;                 /* samples taken, room */
+	int64_t *t_ns;                 /* [k], from t0 */
+	struct procstat_cpu *cpu;      /* [k * ncpus + c] */
+	unsigned char *ok;             /* [k * ncpus + c] */
+	int64_t read_errors;           /* failed reads of /proc/stat */
+};
+
 /* Start-up, step by step (ns each), for meta.json. */
 enum kmini_phase {
 	KMINI_PH_MAIN = 0,             /* process start (main) to kmini_vm_create() */
@@ -113,6 +141,7 @@ struct kmini_result {
 	uint64_t tsc_khz;              /* measured over the run (guest TSC vs CLOCK_MONOTONIC) */
 	uint64_t tsc_khz_kvm;          /* KVM_GET_TSC_KHZ */
 	char kvm_module[32];
+	struct kmini_cpu_samples cpustat;
 	/* why the run ended early (all "" / 0 for a clean run) */
 	int guest_exception;           /* 1: a guest exception, fields below */
 	int exc_vcpu;

@@ -132,9 +132,34 @@ idle_loop:
 	hlt
 	jmp idle_loop
 
-/* A kernel that never yields: the KMINI_WL_NO_YIELD test payload. */
+/*
+ * A kernel that never yields: the KMINI_WL_NO_YIELD test payload (at boot)
+ * and KMINI_WL_RING0_LOOP (mid-run, from a syscall).
+ */
 	.globl no_yield_loop
 no_yield_loop:
 	cli
 1:	jmp 1b
+
+/*
+ * KMINI_WL_TRIPLE_FAULT: an IDT with limit 0 holds no gate, so the #DE
+ * below cannot be delivered (#GP), nor that (#DF), nor that: the CPU
+ * shuts down and KVM exits with KVM_EXIT_SHUTDOWN.
+ */
+	.globl triple_fault
+triple_fault:
+	cli
+	lidt null_idtr(%rip)
+	xor %ecx, %ecx
+	xor %edx, %edx
+	mov $1, %eax
+	div %ecx
+1:	jmp 1b
+
+	.section .rodata
+	.balign 8
+null_idtr:
+	.word 0
+	.quad 0
+	.text
 	.section .note.GNU-stack, "", @progbits

@@ -59,6 +59,19 @@ static inline void cpuid(uint32_t leaf, uint32_t regs[4])
 			 : "a"(leaf), "c"(0));
 }
 
+static inline uint64_t read_cr3(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static inline void invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
 static inline uint64_t read_cr2(void)
 {
 	uint64_t v;
@@ -73,7 +86,8 @@ void isr_32(void);
 void isr_128(void);
 void isr_255(void);
 void idle_loop(void);
-void no_yield_loop(void);
+__attribute__((noreturn)) void no_yield_loop(void);
+__attribute__((noreturn)) void triple_fault(void);
 __attribute__((noreturn)) void kenter(struct kframe *f);
 
 /* tasks.c: the CPL3 side; @task is the global task number. */

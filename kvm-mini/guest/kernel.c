@@ -303,9 +303,56 @@ static void on_tick(struct kcpu *c, struct kframe *f)
 	*f = *pick_next(c);
 }
 
+/*
+ * KMINI_WL_EMULATION: map a 2 MiB page at MMIO_GVA onto guest-physical
+ * memory that has no memory slot, then load an x87 float from it. Every
+ * access there is MMIO that KVM must emulate, and its emulator knows no x87
+ * load (only fnstcw/fnstsw/fninit): at CPL0 that is KVM_EXIT_INTERNAL_ERROR
+ * (KVM_INTERNAL_ERROR_EMULATION) with the instruction's bytes.
+ */
+#define MMIO_GVA    0x1000000ull       /* PD entry 8: above the mapped RAM */
+#define MMIO_GPA    0xc0000000ull      /* no slot, no in-kernel device */
+#define PTE_ADDR    0x000ffffffffff000ull
+#define PTE_P_W_PS  0x83ull
+
+__attribute__((noreturn)) static void emulation_failure(void)
+{
+	uint64_t *pml4 = (uint64_t *)(read_cr3() & PTE_ADDR);
+	uint64_t *pdpt = (uint64_t *)(pml4[0] & PTE_ADDR);
+	uint64_t *pd = (uint64_t *)(pdpt[0] & PTE_ADDR);
+
+	pd[MMIO_GVA >> 21] = MMIO_GPA | PTE_P_W_PS;
+	invlpg(MMIO_GVA);
+	for (;;)
+		__asm__ volatile("flds (%0)" : : "r"(MMIO_GVA) : "memory");
+}
+
+/*
+ * KMINI_SYS_HOSTILE: the ring-0 misbehaviour of a test payload, mid-run.
+ * Any other workload gets -1, like an unknown syscall.
+ */
+static void hostile(struct kcpu *c, struct kframe *f)
+{
+	switch (c->cfg.workload) {
+	case KMINI_WL_RING0_LOOP:
+		no_yield_loop();       /* the tick stays pending, never taken */
+	case KMINI_WL_TRIPLE_FAULT:
+		triple_fault();
+	case KMINI_WL_EMULATION:
+		emulation_failure();
+	default:
+		f->rax = (uint64_t)-1;
+	}
+}
+
 static void on_syscall(struct kcpu *c, struct kframe *f)
 {
 	uint32_t i;
+
+	if (f->rax == KMINI_SYS_HOSTILE) {
+		hostile(c, f);
+		return;
+	}
 
 	if (f->rax == KMINI_SYS_CALIBRATED && c->calibrating) {
 		c->calibrating = 0;

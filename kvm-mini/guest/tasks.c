@@ -8,7 +8,7 @@
  * so a slot is reserved with a compare-and-swap on the head and published
  * by writing its sequence number last. Test payloads (enum kmini_workload
  * >= KMINI_WL_FAULT) misbehave on purpose, from CPL3 as a buggy or hostile
- * guest program would.
+ * guest program would, or ask the kernel to (KMINI_SYS_HOSTILE, kernel.c).
  */
 #include "guest-tools/workunit.h"
 #include "kvm-mini/guest/hw.h"
@@ -16,6 +16,7 @@
 #define BAD_ADDR 0x40000000ull        /* past the mapped guest memory */
 #define HOSTILE_AFTER_UNITS 20
 #define INF_LOOP_CHUNK 100000
+#define HOSTILE_AFTER_LOOPS 20000000ull /* 10-40 ms of work: a few ticks first */
 
 static void ring_push(struct kmini_vcpu_area *a, uint32_t vcpu, uint32_t task, uint32_t unit)
 {
@@ -120,7 +121,13 @@ __attribute__((noreturn)) void task_main(uint64_t task, uint64_t loops_per_unit)
 
 	if (wl == KMINI_WL_FAULT && task == 0)
 		x += *(volatile uint64_t *)BAD_ADDR;
-	if (wl == KMINI_WL_INF_LOOP)
+	if (wl >= KMINI_WL_RING0_LOOP && wl <= KMINI_WL_BAD_OPCODE && task == 0) {
+		x = workunit_spin(HOSTILE_AFTER_LOOPS, x);
+		if (wl == KMINI_WL_BAD_OPCODE)
+			__asm__ volatile("ud2");
+		__asm__ volatile("int $0x80" : : "a"((uint64_t)KMINI_SYS_HOSTILE) : "memory");
+	}
+	if (wl == KMINI_WL_INF_LOOP || (wl >= KMINI_WL_RING0_LOOP && wl <= KMINI_WL_BAD_OPCODE))
 		for (;;)
 			x = workunit_spin(INF_LOOP_CHUNK, x);
 	for (u = 0; cfg->units == 0 || u < cfg->units; u++) {

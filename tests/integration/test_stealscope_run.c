@@ -4,10 +4,12 @@
  * the results directory it writes and check the experiment's textbook
  * outcome with wide tolerances (this machine is shared and noisy: the
  * bounds say "about half" and "about none", not a precise figure). Also the
- * refusals (unknown experiment, kvm-mini without /dev/kvm, a bad --repeat)
- * and an interrupt: SIGINT half a second in leaves whole files, INCOMPLETE
- * and no process behind. Every run has a timeout. The classic runs with
- * --backend auto, as `make run` does. One run has its stderr on a
+ * refusals (unknown experiment, kvm-mini without /dev/kvm or QEMU, a bad
+ * --repeat) and an interrupt: SIGINT half a second in leaves whole files,
+ * INCOMPLETE and no process behind. Every run has a timeout. The classic
+ * runs with --backend auto, as `make run` does, on a PATH without QEMU (as
+ * on a machine that has none: native, or kvm-mini in process where /dev/kvm
+ * opens; test_stealscope_kvmmini runs the nested route). One run has its stderr on a
  * pseudo-terminal, so that the progress thread runs too.
  *
  * The pinning checks that need CPU 1 to themselves (dedicated, floating)
@@ -289,10 +291,44 @@ static char *read_text(const char *dir, const char *name)
 	return text;
 }
 
+/*
+ * PATH for the runs that test the fallback to native: a directory @tmp
+ * (mkdtemp'ed here) holding only a link to gnuplot, so that --backend auto
+ * cannot take kvm-mini's nested route (it needs qemu-system-x86_64 on PATH)
+ * and the plots are still drawn. Returns the PATH to restore (to free).
+ */
+static char *hide_qemu(char *tmp)
+{
+	static const char *const dirs[] = { "/usr/bin", "/usr/local/bin", "/bin" };
+	const char *old = getenv("PATH");
+	char link_path[PATH_MAX], target[PATH_MAX];
+	size_t i;
+
+	assert_non_null(mkdtemp(tmp));
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		path_join(target, sizeof(target), dirs[i], "gnuplot");
+		if (access(target, X_OK) == 0) {
+			path_join(link_path, sizeof(link_path), tmp, "gnuplot");
+			assert_int_equal(symlink(target, link_path), 0);
+			break;
+		}
+	}
+	setenv("PATH", tmp, 1);
+	return strdup(old ? old : "/usr/bin:/bin");
+}
+
+static void restore_path(char *old, const char *tmp)
+{
+	setenv("PATH", old, 1);
+	free(old);
+	rm_rf(tmp);
+}
+
 static void test_stealscope_run_sched_virt(void **state)
 {
 	char base[] = "/tmp/test_stealscope_run.XXXXXX", dir[PATH_MAX], path[PATH_MAX];
-	char link[PATH_MAX], *slash, *err, *meta;
+	char path_dir[] = "/tmp/test_stealscope_run-path.XXXXXX";
+	char link[PATH_MAX], *slash, *err, *meta, *old_path;
 	struct csv_table t;
 	int seen[2] = { 0, 0 }, ct, fd;
 	ssize_t n;
@@ -301,23 +337,27 @@ static void test_stealscope_run_sched_virt(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(base));
+	/* without QEMU, as on a machine that has none: kvm-mini in process or native */
+	old_path = hide_qemu(path_dir);
 	run_ok(base, dir, sizeof(dir), "sched-virt", "auto", &err);
+	restore_path(old_path, path_dir);
 
 	/* auto says in one line what it chose and why; meta.json keeps both */
-	assert_non_null(strstr(err, "backend: native ("));
 	meta = read_text(dir, "meta.json");
-	assert_non_null(strstr(meta, "\"backend\": \"native\""));
 	assert_non_null(strstr(meta, "\"backend_requested\": \"auto\""));
-	assert_non_null(strstr(meta, "\"backend_reason\": \"kvm-mini "));
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		const char *why = strerror(errno);
 
 		assert_non_null(strstr(err, "backend: native (kvm-mini needs /dev/kvm: "));
 		assert_non_null(strstr(err, why));
-		assert_non_null(strstr(meta, "kvm-mini needs /dev/kvm: "));
+		assert_non_null(strstr(err, "; nested route: no qemu-system-x86_64 on PATH"));
+		assert_non_null(strstr(meta, "\"backend\": \"native\""));
+		assert_non_null(strstr(meta, "\"backend_reason\": \"kvm-mini needs /dev/kvm: "));
 	} else {
 		close(fd);
+		assert_non_null(strstr(err, "backend: kvm-mini (in-process: /dev/kvm is usable)"));
+		assert_non_null(strstr(meta, "\"kvm_route\": \"in-process\""));
 	}
 	free(meta);
 	free(err);
@@ -511,20 +551,29 @@ static void test_stealscope_run_unknown_experiment(void **state)
 static void test_stealscope_run_kvm_mini(void **state)
 {
 	char base[] = "/tmp/test_stealscope_run.XXXXXX";
+	char path_dir[] = "/tmp/test_stealscope_run-path.XXXXXX";
 	char *argv[] = { STEALSCOPE, "run", "sched-virt", "--out", base, NULL };
 	struct tool_run r;
+	char *old_path;
 	int fd;
 
 	(void)state;
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		print_message("skipped: /dev/kvm opens here, so kvm-mini runs in process "
+			      "(test_stealscope_kvmmini runs it)\n");
+		skip();
+	}
 	assert_non_null(mkdtemp(base));
+	/* neither /dev/kvm nor QEMU for the nested route */
+	old_path = hide_qemu(path_dir);
 	run_tool(argv, &r);
+	restore_path(old_path, path_dir);
 	/* the spec's default backend; nothing is created for a run that cannot start */
 	assert_int_equal(r.exit_code, 4);
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		assert_non_null(strstr(r.err, "/dev/kvm"));
-	else
-		close(fd);
+	assert_non_null(strstr(r.err, "backend kvm-mini: kvm-mini needs /dev/kvm: "));
+	assert_non_null(strstr(r.err, "; nested route: no qemu-system-x86_64 on PATH"));
 	assert_non_null(strstr(r.err, "--backend native"));
 	assert_false(exists(base, "sched-virt"));
 	tool_run_free(&r);

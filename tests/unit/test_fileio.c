@@ -389,6 +389,32 @@ static void test_fileio_afile_errors_name_final_path(void **state)
 				    "cannot write /proc/version: directory /proc: Permission denied");
 }
 
+/* Executables on a directory list: empty components skipped, non-executables ignored. */
+static void test_fileio_find_program(void **state)
+{
+	char dirs[256], path[128], out[128], cwd[4096];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/prog", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(dirs, sizeof(dirs), "::/nonexistent-stealscope:%s:", tmpdir);
+	assert_int_equal(fileio_find_program(dirs, "prog", out, sizeof(out)), -ENOENT);
+	assert_int_equal(chmod(path, 0755), 0);
+	assert_int_equal(fileio_find_program(dirs, "prog", out, sizeof(out)), 0);
+	assert_string_equal(out, path);
+	assert_int_equal(fileio_find_program(dirs, "prog", NULL, 0), 0);
+	assert_int_equal(fileio_find_program(dirs, "prog", out, 4), -ENAMETOOLONG);
+	/* a directory is no program, nor is "" the current directory */
+	assert_int_equal(fileio_find_program(dirs, ".", out, sizeof(out)), -ENOENT);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tmpdir), 0);
+	assert_int_equal(fileio_find_program(":", "prog", out, sizeof(out)), -ENOENT);
+	assert_int_equal(chdir(cwd), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_tmpdir, teardown_tmpdir)
 
 int main(void)
@@ -405,6 +431,7 @@ int main(void)
 		T(test_fileio_check_output_file),
 		T(test_fileio_check_output_dir),
 		T(test_fileio_afile_errors_name_final_path),
+		T(test_fileio_find_program),
 	};
 
 	log_set_quiet(1);

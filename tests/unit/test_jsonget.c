@@ -233,6 +233,38 @@ static void test_jsonget_load_missing_file(void **state)
 	jsonget_free(&doc);
 }
 
+static void test_jsonget_numbers(void **state)
+{
+	static const char text[] =
+		"{\"i\": -42, \"big\": 9223372036854775807, \"over\": 9223372036854775808,"
+		" \"f\": 1.5e3, \"z\": 0, \"s\": \"7\", \"n\": null, \"a\": [3, 0.25]}";
+	struct jsonget_doc doc;
+	long long v;
+	double d;
+
+	(void)state;
+	assert_int_equal(jsonget_parse(text, sizeof(text) - 1, "n.json", &doc), 0);
+	assert_int_equal(jsonget_i64(&doc, "i", &v), 0);
+	assert_int_equal(v, -42);
+	assert_int_equal(jsonget_i64(&doc, "big", &v), 0);
+	assert_true(v == 9223372036854775807LL);
+	assert_int_equal(jsonget_i64(&doc, "over", &v), -ERANGE);
+	assert_int_equal(jsonget_i64(&doc, "f", &v), -EINVAL);     /* not an integer */
+	assert_int_equal(jsonget_i64(&doc, "s", &v), -EINVAL);     /* a string */
+	assert_int_equal(jsonget_i64(&doc, "n", &v), -EINVAL);     /* null */
+	assert_int_equal(jsonget_i64(&doc, "none", &v), -ENOENT);
+	assert_int_equal(jsonget_i64(&doc, "a[0]", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(jsonget_f64(&doc, "f", &d), 0);
+	assert_true(d == 1500.0);
+	assert_int_equal(jsonget_f64(&doc, "a[1]", &d), 0);
+	assert_true(d == 0.25);
+	assert_int_equal(jsonget_f64(&doc, "z", &d), 0);
+	assert_true(d == 0.0);
+	assert_int_equal(jsonget_f64(&doc, "n", &d), -EINVAL);
+	jsonget_free(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_jsonget_depth_limit),
 		cmocka_unit_test(test_jsonget_reads_meta_write_output),
 		cmocka_unit_test(test_jsonget_load_missing_file),
+		cmocka_unit_test(test_jsonget_numbers),
 	};
 
 	log_init("test_jsonget");

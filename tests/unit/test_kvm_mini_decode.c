@@ -3,7 +3,8 @@
  * memory. Rings are built by hand here, well-formed and hostile (a head
  * behind the tail or far ahead, unpublished and overwritten slots, records
  * naming other vCPUs' tasks), and the steal struct with a torn version.
- * Also the guest-TSC to host-ns conversion.
+ * Also the guest-TSC to host-ns conversion (clamped for a made-up TSC) and
+ * the tick watch that spots a kernel spinning with interrupts off.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,6 +256,59 @@ static void test_kvm_mini_decode_tsc_to_ns(void **state)
 	assert_int_equal(kmini_tsc_to_ns(&c, 42), 5000000000ll);
 }
 
+static void test_kvm_mini_decode_tsc_made_up_by_the_guest(void **state)
+{
+	struct kmini_tsc_conv c = { .ref_tsc = 1000, .ref_ns = 7000000000ll, .khz = 1 };
+	int64_t lo, hi;
+
+	(void)state;
+	/* 2^64 cycles at 1 kHz is 5.8e20 ns: clamped, never wrapped or overflowed */
+	hi = kmini_tsc_to_ns(&c, UINT64_MAX);
+	lo = kmini_tsc_to_ns(&c, 0);
+	assert_int_equal(hi, KMINI_TSC_NS_LIMIT);
+	assert_int_equal(lo, 7000000000ll - 1000000000ll);
+	c.ref_tsc = UINT64_MAX;
+	assert_int_equal(kmini_tsc_to_ns(&c, 0), -KMINI_TSC_NS_LIMIT);
+	/* what callers do with two of them stays in range */
+	assert_true(hi - (-KMINI_TSC_NS_LIMIT) > 0);
+	assert_true(-KMINI_TSC_NS_LIMIT - 7000000000ll < 0);
+}
+
+/* Sample k of a vCPU: t = 10 ms * k, run 10 ms per sample. */
+static int watch(struct kmini_tick_watch *w, int k, uint64_t ticks, uint64_t run_ns)
+{
+	return kmini_tick_watch(w, (int64_t)k * 10000000, ticks, run_ns, 250000000);
+}
+
+static void test_kvm_mini_decode_tick_watch(void **state)
+{
+	struct kmini_tick_watch w;
+	int k;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	/* ticking: never fires */
+	for (k = 0; k < 100; k++)
+		assert_int_equal(watch(&w, k, (uint64_t)k * 3, (uint64_t)k * 10000000), 0);
+	/* ticks stop at sample 99 (t 990 ms) while the vCPU runs on: fires past 250 ms */
+	for (k = 100; k <= 124; k++)
+		assert_int_equal(watch(&w, k, 297, (uint64_t)k * 10000000), 0);
+	assert_int_equal(watch(&w, 125, 297, 1250000000), 1);
+	assert_int_equal(w.since_ns, 990000000);
+	assert_int_equal(w.run_ns, 990000000);
+	/* a tick again: quiet */
+	assert_int_equal(watch(&w, 126, 298, 1260000000), 0);
+	/* ticks stand still while the vCPU does not run (the host took the CPU): quiet */
+	memset(&w, 0, sizeof(w));
+	for (k = 0; k < 200; k++)
+		assert_int_equal(watch(&w, k, 5, 1000000), 0);
+	/* run time that goes backwards (a new thread) starts over */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(watch(&w, 0, 5, 900000000), 0);
+	assert_int_equal(watch(&w, 1, 5, 1000), 0);
+	assert_int_equal(watch(&w, 2, 5, 251001000), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +321,8 @@ int main(void)
 		cmocka_unit_test(test_kvm_mini_decode_steal_read),
 		cmocka_unit_test(test_kvm_mini_decode_ticks_read),
 		cmocka_unit_test(test_kvm_mini_decode_tsc_to_ns),
+		cmocka_unit_test(test_kvm_mini_decode_tsc_made_up_by_the_guest),
+		cmocka_unit_test(test_kvm_mini_decode_tick_watch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "kvm-mini/options.h"
 
 #include <stdio.h>
@@ -110,7 +111,9 @@ static void test_kvm_mini_options_usage_errors(void **state)
 		{ "--pin", "", "--pin: '' is not a CPU list or 'any'" },
 		{ "--pin", "0,", "--pin: '0,' is not a CPU list or 'any'" },
 		{ "--workload", "spin", "--workload: unknown workload 'spin' (sched, inf-loop, idle, "
-					"test-fault, test-garbage, test-ring-corrupt, test-no-yield)" },
+					"test-fault, test-garbage, test-ring-corrupt, "
+					"test-no-yield, test-ring0-loop, test-triple-fault, "
+					"test-emulation, test-bad-opcode)" },
 		{ "--slice", "100us", NULL },
 		{ "--duration", "5", NULL },
 		{ "--tasks", "65", "--tasks: '65' is out of range [1, 64]" },
@@ -142,6 +145,72 @@ static void test_kvm_mini_options_usage_errors(void **state)
 	assert_non_null(strstr(log_last_error(), "CPU 1000 is not online"));
 }
 
+/* --hog's settings after the window: nice, duty, period; their defaults and errors. */
+static void test_kvm_mini_options_hog_settings(void **state)
+{
+	static const struct {
+		const char *arg, *msg;
+	} bad[] = {
+		{ "0,nice=20", "--hog nice: '20' is out of range [-20, 19]" },
+		{ "0,nice=x", NULL },
+		{ "0,duty=0", "--hog duty: '0' is out of range (0, 100]" },
+		{ "0,duty=150", NULL },
+		{ "0,period=500us", NULL },
+		{ "0,speed=2", "--hog: unknown setting 'speed' (nice, duty or period)" },
+		{ "0,nice", "--hog: 'nice' is not KEY=VALUE (nice, duty or period)" },
+		{ "0,", "--hog: '' is not KEY=VALUE (nice, duty or period)" },
+	};
+	struct kmini_hog h;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(kmini_parse_hog("0:1s:500ms", 3000000000ll, &h), 0);
+	assert_int_equal(h.nice, 0);
+	assert_true(h.duty_pct == 100.0);
+	assert_int_equal(h.period_ns, 100000000ll);
+	assert_int_equal(kmini_parse_hog("0:250ms,nice=19,duty=12.5,period=20ms", 3000000000ll,
+					 &h), 0);
+	assert_int_equal(h.cpu, 0);
+	assert_int_equal(h.start_ns, 250000000ll);
+	assert_int_equal(h.duration_ns, 0);
+	assert_int_equal(h.nice, 19);
+	assert_true(h.duty_pct == 12.5);
+	assert_int_equal(h.period_ns, 20000000ll);
+	assert_int_equal(kmini_parse_hog("0,nice=-20", 3000000000ll, &h), 0);
+	assert_int_equal(h.nice, -20);
+	assert_int_equal(h.start_ns, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (kmini_parse_hog(bad[i].arg, 3000000000ll, &h) != EXIT_USAGE)
+			fail_msg("--hog %s was accepted", bad[i].arg);
+		if (bad[i].msg)
+			assert_string_equal(log_last_error(), bad[i].msg);
+		else
+			assert_true(strlen(log_last_error()) > 0);
+	}
+}
+
+/* --out samples /proc/stat of the CPUs involved: pins and hogs, or all when unpinned. */
+static void test_kvm_mini_options_involved_cpus(void **state)
+{
+	struct kmini_opts o;
+	cpu_set_t online;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--pin", "0", "--hog", "0:1s:1s"), -1);
+	assert_int_equal(CPU_COUNT(&o.cfg.stat_cpus), 0);      /* no --out: none */
+	assert_int_equal(PARSE(&o, "--pin", "0", "--hog", "0:1s:1s", "-o", "/tmp/x"), -1);
+	assert_int_equal(CPU_COUNT(&o.cfg.stat_cpus), 1);
+	assert_true(CPU_ISSET(0, &o.cfg.stat_cpus));
+	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+		assert_int_equal(PARSE(&o, "--pin", "0", "--hog", "1", "-o", "/tmp/x"), -1);
+		assert_int_equal(CPU_COUNT(&o.cfg.stat_cpus), 2);
+		assert_true(CPU_ISSET(1, &o.cfg.stat_cpus));
+	}
+	assert_int_equal(PARSE(&o, "--pin", "any", "-o", "/tmp/x"), -1);
+	assert_int_equal(cpus_online(NULL, &online), 0);
+	assert_true(CPU_EQUAL(&online, &o.cfg.stat_cpus));
+}
+
 static void test_kvm_mini_options_help_version(void **state)
 {
 	struct kmini_opts o;
@@ -159,6 +228,8 @@ int main(void)
 		cmocka_unit_test(test_kvm_mini_options_all),
 		cmocka_unit_test(test_kvm_mini_options_pin_forms),
 		cmocka_unit_test(test_kvm_mini_options_usage_errors),
+		cmocka_unit_test(test_kvm_mini_options_hog_settings),
+		cmocka_unit_test(test_kvm_mini_options_involved_cpus),
 		cmocka_unit_test(test_kvm_mini_options_help_version),
 	};
 

@@ -2,7 +2,9 @@
  * Unit tests for kvm-mini/kvmprobe: the failure paths with their exact
  * messages (a missing device, a device that is not KVM), the CPUID table
  * lookup on a synthetic table, and, where this machine has a usable
- * /dev/kvm, the real probe (skipped with the reason otherwise).
+ * /dev/kvm, the real probe (skipped with the reason otherwise; machines
+ * without one run it in test_kvm_mini's nested KVM guest, from the build
+ * build/nested/bin/test_kvmprobe).
  *
  * Nothing here creates a VM; the only device opened is /dev/null or
  * /dev/kvm, read-write, and closed again.
@@ -167,7 +169,8 @@ static void test_kvmprobe_real_device(void **state)
 		char why[128];
 
 		snprintf(why, sizeof(why), "%s: %s", KMINI_PROBE_DEFAULT_DEV, strerror(errno));
-		print_message("skipped: no usable KVM device here (%s)\n", why);
+		print_message("skipped: no usable KVM device here (%s); test_kvm_mini runs this "
+			      "test in its nested KVM guest (scripts/kvm-nested.sh)\n", why);
 		skip();
 	}
 	close(fd);

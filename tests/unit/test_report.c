@@ -437,7 +437,8 @@ static void test_report_missing_pieces(void **state)
 static void test_report_reading_text(void **state)
 {
 	struct phase_summary s;
-	struct report_reading in = { "kvm-mini", 0, "", "the vCPU", 0, &s };
+	struct report_reading in = { .backend = "kvm-mini", .when = "", .subject = "the vCPU",
+				     .s = &s };
 	char buf[512], small[16];
 	size_t n;
 
@@ -492,6 +493,17 @@ static void test_report_reading_text(void **state)
 	n = report_reading_text(&in, small, sizeof(small));
 	assert_int_equal(n, strlen(buf));
 	assert_int_equal(strlen(small), sizeof(small) - 1);
+
+	/* a TCG guest (libvirt): its steal is unavailable, said with the reason, never a number */
+	nan_summary(&s);
+	s.host_delay_pct = 50.4;
+	s.guest_tick_steal_pct = 0;
+	in.backend = "libvirt";
+	in.guest_steal_unavailable = "TCG has no steal clock";
+	in.subject = "the vCPU";
+	report_reading_text(&in, buf, sizeof(buf));
+	assert_string_equal(buf, "The vCPU spent 50.4% of its time runnable but waiting (host run "
+			    "delay); the guest's own steal is unavailable (TCG has no steal clock).");
 }
 
 static void test_report_command(void **state)

@@ -228,12 +228,13 @@ static void test_resplot_rates_fixture_fifty_percent(void **state)
 	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
 
 	assert_int_equal(csv_table_load(rates, &t), 0);
-	assert_int_equal(t.ncols, 4);
+	assert_int_equal(t.ncols, 5);
 	c_t = csv_table_col(&t, "t_ns");
 	c_v = csv_table_col(&t, "vcpu");
 	c_d = csv_table_col(&t, "host_delay_pct");
 	c_s = csv_table_col(&t, "guest_steal_pct");
 	assert_true(c_t == 0 && c_v == 1 && c_d == 2 && c_s == 3);
+	assert_int_equal(csv_table_col(&t, "guest_tick_steal_pct"), 4);
 	/* 21 samples 10 ms apart: 20 intervals, each at its midpoint. */
 	assert_int_equal(t.nrows, 20);
 	for (size_t r = 0; r < t.nrows; r++) {
@@ -285,6 +286,32 @@ static void test_resplot_rates_vcpus_sorted_native_and_odd_samples(void **state)
 	assert_string_equal(csv_table_cell(&t, 3, 0), "15000000");
 	assert_string_equal(csv_table_cell(&t, 3, 2), "20.000");
 	assert_string_equal(csv_table_cell(&t, 3, 3), "");
+	assert_string_equal(csv_table_cell(&t, 3, 4), "");    /* no guest ticks either */
+	csv_table_free(&t);
+}
+
+/* A guest with tick accounting (kvm-mini): the share of its ticks charged to steal. */
+static void test_resplot_rates_guest_tick_steal(void **state)
+{
+	struct fixture *f = *state;
+	char vcpu[PATH_MAX], rates[PATH_MAX];
+	struct csv_table t;
+
+	path_in(f, "v.csv", vcpu, sizeof(vcpu));
+	path_in(f, "r.csv", rates, sizeof(rates));
+	write_text(vcpu, "t_ns,vcpu,pcpu,guest_steal_ns,host_run_ns,host_delay_ns,"
+			 "tick_user,tick_system,tick_idle,tick_steal\n"
+			 "0,0,0,0,0,0,0,0,0,0\n"
+			 "10000000,0,0,0,10000000,0,2,0,0,0\n"
+			 "20000000,0,0,5000000,15000000,5000000,2,1,0,1\n"
+			 "30000000,0,0,5000000,25000000,5000000,,,,\n");
+	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
+	assert_int_equal(csv_table_load(rates, &t), 0);
+	assert_int_equal(t.nrows, 3);
+	assert_string_equal(csv_table_cell(&t, 0, 4), "0.000");
+	assert_string_equal(csv_table_cell(&t, 1, 3), "50.000");
+	assert_string_equal(csv_table_cell(&t, 1, 4), "50.000");    /* 1 steal tick of 2 */
+	assert_string_equal(csv_table_cell(&t, 2, 4), "");          /* a sample without ticks */
 	csv_table_free(&t);
 }
 
@@ -560,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_resplot_rate_pct_clamps_and_guards),
 		cmocka_unit_test_setup_teardown(test_resplot_rates_fixture_fifty_percent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_rates_vcpus_sorted_native_and_odd_samples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resplot_rates_guest_tick_steal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_rates_errors_name_the_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_rates_windowed_over_lumpy_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_plot_all_draws_every_plot, setup, teardown),
