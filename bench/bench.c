@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,28 +44,6 @@ int bench_work_path(const struct bench_ctx *c, char *buf, size_t len, const char
 	return 0;
 }
 
-const char *bench_kvm_reason(const struct bench_ctx *c)
-{
-	static char why[320];
-	const struct hostinfo *h = &c->tab->host;
-
-	if (!h->kvm_dev_usable)
-		snprintf(why, sizeof(why), "kvm-mini needs /dev/kvm: %s (KVM module here: %s)",
-			 h->kvm_dev_error[0] ? h->kvm_dev_error : "not usable", h->kvm_module);
-	else
-		snprintf(why, sizeof(why), "kvm-mini is not implemented in this build yet "
-			 "(/dev/kvm opens; KVM module %s)", h->kvm_module);
-	return why;
-}
-
-int bench_add_kvm_row(struct bench_ctx *c, int figure, const char *id, const char *what)
-{
-	if (!bench_add_missing(c->tab, figure, id, what, BENCH_UNMEASURABLE,
-			       bench_kvm_reason(c)))
-		return -ENOSPC;
-	return 0;
-}
-
 int bench_row(struct bench_ctx *c, int figure, const char *id, const char *what,
 	      const char *unit, const double *v, size_t nv, const char *baseline,
 	      const double *b, size_t nb, const char *note)
@@ -73,9 +52,35 @@ int bench_row(struct bench_ctx *c, int figure, const char *id, const char *what,
 
 	if (!r)
 		return -ENOSPC;
+	snprintf(r->where, sizeof(r->where), "host");
 	if (note)
 		snprintf(r->note, sizeof(r->note), "%s", note);
 	return 0;
+}
+
+int bench_any_number(const double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			return 1;
+	return 0;
+}
+
+void bench_pins_in_turn(int vcpus, const int *cpus, int ncpus, char *buf, size_t len)
+{
+	size_t used = 0;
+	int i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < vcpus && used < len; i++) {
+		n = snprintf(buf + used, len - used, "%s%d", i ? "," : "",
+			     cpus ? cpus[i % ncpus] : i % ncpus);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 int bench_write_spec(const struct bench_ctx *c, char *path, const char *name,

@@ -1,8 +1,8 @@
 /*
  * bench: what every figure of the benchmark driver shares: the run's
  * settings, paths of the tools and of files in the work directory, the
- * experiment specs it writes there, `stealscope run` and the files it
- * leaves, and why kvm-mini cannot be measured here.
+ * experiment specs it writes there, and `stealscope run` and the files it
+ * leaves. Where kvm-mini runs is bench/kmroute.h's business.
  *
  * The figures measure the tools from the outside, as a user runs them
  * (bench/spawn.h); they never link the code they measure. Everything a
@@ -18,6 +18,8 @@
 #include "bench/table.h"
 #include "common/csvio.h"
 
+struct bench_km;
+
 struct bench_ctx {
 	const char *bindir;            /* the stealscope tools */
 	const char *work;              /* scratch files and results directories */
@@ -25,7 +27,9 @@ struct bench_ctx {
 	const char *sadc;              /* sysstat's collector */
 	int quick;                     /* BENCH_QUICK: fewer and shorter runs */
 	int cpu;                       /* the CPU pinned loads use */
+	unsigned figures;              /* selected figures: bit N for figure N */
 	struct bench_table *tab;
+	struct bench_km *km;           /* kvm-mini's route and runs (bench/kmroute.h) */
 };
 
 /* @full or, in quick mode, @quick: run counts and sizes. */
@@ -39,16 +43,9 @@ int bench_work_path(const struct bench_ctx *c, char *buf, size_t len, const char
 	__attribute__((format(printf, 4, 5)));
 
 /*
- * Why kvm-mini figures cannot be measured on this machine, from the host
- * facts: "kvm-mini needs /dev/kvm: No such file or directory (KVM module
- * here: kvm_pvm)", or that it is not built yet where /dev/kvm opens.
+ * Add a row measured on this machine (`where` "host"), failing with
+ * -ENOSPC/-ENOMEM when it cannot be added.
  */
-const char *bench_kvm_reason(const struct bench_ctx *c);
-
-/* Add the not-measurable row of a kvm-mini figure. 0 or -ENOSPC. */
-int bench_add_kvm_row(struct bench_ctx *c, int figure, const char *id, const char *what);
-
-/* Add a row, failing with -ENOSPC/-ENOMEM when it cannot be added. */
 int bench_row(struct bench_ctx *c, int figure, const char *id, const char *what,
 	      const char *unit, const double *v, size_t nv, const char *baseline,
 	      const double *b, size_t nb, const char *note);
@@ -78,6 +75,15 @@ int bench_write_spec(const struct bench_ctx *c, char *path, const char *name,
  */
 int bench_summary_values(const char *dir, const char *phase, const char *metric,
 			 double *out, size_t cap, size_t *n);
+
+/*
+ * "0,1,0,1": @vcpus CPUs taken in turn from @cpus (NULL: 0..@ncpus-1),
+ * into @buf (cut short when it does not fit).
+ */
+void bench_pins_in_turn(int vcpus, const int *cpus, int ncpus, char *buf, size_t len);
+
+/* Is any of @v[0..@n) a number (not NaN)? */
+int bench_any_number(const double *v, size_t n);
 
 /* Milliseconds and microseconds of ns, as doubles. */
 static inline double bench_ms(int64_t ns)

@@ -138,7 +138,6 @@ int fig_memory(struct bench_ctx *c)
 	rc = rc ? rc : bench_row(c, FIG, "memory.vcpu-sampler",
 				 "vcpu-sampler, 100 samples at 10 ms, peak RSS", "MiB", vs,
 				 (size_t)n, "sadc as sar -P ALL 1 runs it", sadc, (size_t)n, NULL);
-	rc = rc ? rc : bench_add_kvm_row(c, FIG, "memory.kvm-mini",
-					 "kvm-mini peak RSS with 1, 2 and 8 vCPUs");
+	rc = rc ? rc : kmfig_memory_rows(c);
 	return rc;
 }

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #define MAX_REPS 16
-#define MAX_TASKS 4
 #define SLICE_NS (4 * NS_PER_MS)
 
 /* ---- 4. steal accuracy ------------------------------------------------------------ */
@@ -96,11 +95,7 @@ int fig_steal(struct bench_ctx *c)
 			 (before[k] + after[k]) / 2);
 		rc = bench_row(c, 4, id, what, "%", &delay[k], 1, base, &own[k], 1, NULL);
 	}
-	rc = rc ? rc : bench_add_kvm_row(c, 4, "steal.kvm-mini.exact-minus-delay",
-					 "kvm-mini: guest steal (exact) minus host run delay, per "
-					 "100 ms window and per run");
-	rc = rc ? rc : bench_add_kvm_row(c, 4, "steal.kvm-mini.tick-minus-exact",
-					 "kvm-mini: tick-accounted %steal minus exact %steal");
+	rc = rc ? rc : kmfig_steal_rows(c);
 	return rc;
 }
 
@@ -118,27 +113,18 @@ static int cmp_stamp(const void *a, const void *b)
 	return (x->t_ns > y->t_ns) - (x->t_ns < y->t_ns);
 }
 
-/* One repetition's figures: share of progress per task, slice length p50/p99. */
-struct slice_rep {
-	double share_pct[MAX_TASKS];
-	double p50_ms, p99_ms;
-};
-
-/*
- * From one progress.csv of a single vCPU with @ntasks tasks. A slice is a
- * stretch of consecutive stamps of one task; its length runs from the last
- * stamp before it (t0 for the first) to its own last stamp. The last slice
- * is cut by the end of the run and left out.
- */
-static int slice_figures(const char *path, int ntasks, struct slice_rep *out)
+int bench_slice_figures(const char *path, int ntasks, int skip_first, struct bench_slices *out)
 {
 	struct csv_table t;
 	struct stamp *s = NULL;
 	double *len = NULL;
-	size_t i, nslices = 0, units[MAX_TASKS] = { 0 };
+	size_t i, nslices = 0, units[BENCH_SLICE_TASKS] = { 0 };
 	int64_t prev_end = 0;
-	int c_t, c_task, rc;
+	int c_t, c_task, rc, first = 1;
 
+	if (ntasks < 1 || ntasks > BENCH_SLICE_TASKS)
+		return log_err(-EINVAL, "%s: %d tasks: 1..%d can be sliced", path, ntasks,
+			       BENCH_SLICE_TASKS);
 	rc = csv_table_load(path, &t);
 	if (rc)
 		return rc;
@@ -169,8 +155,10 @@ static int slice_figures(const char *path, int ntasks, struct slice_rep *out)
 	for (i = 0; i + 1 < t.nrows; i++) {
 		if (s[i + 1].task == s[i].task)
 			continue;
-		len[nslices++] = (double)(s[i].t_ns - prev_end) / 1e6;
+		if (!first || !skip_first)
+			len[nslices++] = (double)(s[i].t_ns - prev_end) / 1e6;
 		prev_end = s[i].t_ns;
+		first = 0;
 	}
 	for (i = 0; i < (size_t)ntasks; i++)
 		out->share_pct[i] = 100.0 * (double)units[i] / (double)t.nrows;
@@ -189,7 +177,7 @@ static int slicing_rows(struct bench_ctx *c, int ntasks, int reps)
 	char spec[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 64], name[32], reps_s[16];
 	char id[48], what[160], base[64];
 	const char *extra[] = { "--repeat", reps_s, NULL };
-	struct slice_rep sr[MAX_REPS];
+	struct bench_slices sr[MAX_REPS];
 	double v[MAX_REPS], fair = 100.0 / ntasks, slice_ms = (double)SLICE_NS / 1e6;
 	struct spawn_result r;
 	int k, j, rc;
@@ -206,7 +194,7 @@ static int slicing_rows(struct bench_ctx *c, int ntasks, int reps)
 	rc = rc ? rc : bench_stealscope_run(c, name, spec, name, extra, &r, dir);
 	for (k = 0; k < reps && !rc; k++) {
 		snprintf(path, sizeof(path), "%s/default/rep-%d/progress.csv", dir, k + 1);
-		rc = slice_figures(path, ntasks, &sr[k]);
+		rc = bench_slice_figures(path, ntasks, 0, &sr[k]);
 	}
 	for (j = 0; j < ntasks && !rc; j++) {
 		for (k = 0; k < reps; k++)
@@ -251,8 +239,7 @@ int fig_slicing(struct bench_ctx *c)
 		     reps, c->cpu);
 	rc = slicing_rows(c, 2, reps);
 	rc = rc ? rc : slicing_rows(c, 4, reps);
-	rc = rc ? rc : bench_add_kvm_row(c, 5, "slicing.kvm-mini.tick-cost",
-					 "kvm-mini: the guest tick's cost as a share of the vCPU");
+	rc = rc ? rc : kmfig_slicing_rows(c);
 	return rc;
 }
 
@@ -266,7 +253,6 @@ static int pin_list(int vcpus, char *buf, size_t len, int *ncpus)
 {
 	cpu_set_t set;
 	int cpu[CPU_SETSIZE], n = 0, i, rc;
-	size_t used = 0;
 
 	rc = cpus_online(NULL, &set);
 	if (rc)
@@ -274,10 +260,7 @@ static int pin_list(int vcpus, char *buf, size_t len, int *ncpus)
 	for (i = 0; i < CPU_SETSIZE; i++)
 		if (CPU_ISSET(i, &set))
 			cpu[n++] = i;
-	buf[0] = '\0';
-	for (i = 0; i < vcpus && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%d", i ? "," : "",
-					 cpu[i % n]);
+	bench_pins_in_turn(vcpus, cpu, n, buf, len);
 	*ncpus = n;
 	return 0;
 }
@@ -344,7 +327,6 @@ int fig_scale(struct bench_ctx *c)
 					 expected > 0 ? NULL : "expected 0: no ratio; the value is "
 					 "what other load took");
 	}
-	rc = rc ? rc : bench_add_kvm_row(c, 7, "scale.kvm-mini",
-					 "kvm-mini with 1, 2, 4, 8 vCPUs: start-up and per-vCPU steal");
+	rc = rc ? rc : kmfig_scale_rows(c);
 	return rc;
 }

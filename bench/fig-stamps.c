@@ -179,9 +179,7 @@ static int add_rows(struct bench_ctx *c, struct stamp_run (*runs)[NCFG], int n)
 				 "one CLOCK_MONOTONIC read (vDSO), as calibration times it", "ns",
 				 clk, (size_t)n * NCFG, "a 10 us work unit", &unit10, 1,
 				 "the ratio is the stamp's expected cost at 10 us, by arithmetic");
-	rc = rc ? rc : bench_add_kvm_row(c, FIG, "stamps.kvm-mini",
-					 "kvm-mini sched workload with stamps every 1 ms, 100 us, "
-					 "10 us and none");
+	rc = rc ? rc : kmfig_stamps_rows(c);
 out:
 	free(a);
 	free(b);

@@ -95,15 +95,21 @@ static int qemu_boot(struct bench_ctx *c, const char *kernel, const char *initrd
 	return 0;
 }
 
-/* The QEMU rows: measured, or why not. @ss: the stealscope run times. */
+/*
+ * The QEMU rows: measured, or why not. @ss: the stealscope run times. The
+ * boot times go to *@boot_out (*@nboot of them; the caller frees it), NULL
+ * when they were not measured.
+ */
 static int qemu_rows(struct bench_ctx *c, const double *t_true, int n_true,
-		     const double *ss, int n_ss)
+		     const double *ss, int n_ss, double **boot_out, int *nboot)
 {
 	char kernel[PATH_MAX], initrd[PATH_MAX], why[PATH_MAX + 128];
 	int n = bench_pick(c, 5, 1), k, rc = 0;
 	struct spawn_result r;
 	double *boot;
 
+	*boot_out = NULL;
+	*nboot = 0;
 	if (find_guest_image(c, kernel, initrd, why, sizeof(why))) {
 		bench_method(c->tab, FIG, " The QEMU boot was not measured: %s.", why);
 		return bench_add_missing(c->tab, FIG, "startup.qemu-tcg-boot",
@@ -135,6 +141,11 @@ static int qemu_rows(struct bench_ctx *c, const double *t_true, int n_true,
 				 "TCG boot to its first line", "ms", ss, (size_t)n_ss,
 				 "QEMU TCG boot to its first line", boot, (size_t)n,
 				 "what a user would otherwise start before measuring anything");
+	if (!rc) {
+		*boot_out = boot;
+		*nboot = n;
+		return 0;
+	}
 out:
 	free(boot);
 	return rc;
@@ -148,8 +159,9 @@ int fig_startup(struct bench_ctx *c)
 				     NULL };
 	struct spawn_opts quiet = { 0 };
 	int n = bench_pick(c, 30, 5), n_ss = bench_pick(c, 10, 3), k, rc;
-	double *t_true = NULL, *t_sched = NULL, *t_ss = NULL;
+	double *t_true = NULL, *t_sched = NULL, *t_ss = NULL, *boot = NULL;
 	struct spawn_result r;
+	int nboot = 0;
 	char tag[32];
 
 	snprintf(cpu, sizeof(cpu), "%d", c->cpu);
@@ -200,12 +212,10 @@ int fig_startup(struct bench_ctx *c)
 				 "stealscope run of a 100 ms native spec, fork to exit", "ms",
 				 t_ss, (size_t)n_ss, "`true` (process floor)", t_true, (size_t)n,
 				 "includes the 100 ms run itself");
-	rc = rc ? rc : qemu_rows(c, t_true, n, t_ss, n_ss);
-	rc = rc ? rc : bench_add_kvm_row(c, FIG, "startup.kvm-mini.first-insn",
-					 "kvm-mini: process start to the first guest instruction");
-	rc = rc ? rc : bench_add_kvm_row(c, FIG, "startup.kvm-mini.exit",
-					 "kvm-mini: process start to exit, guest doing nothing");
+	rc = rc ? rc : qemu_rows(c, t_true, n, t_ss, n_ss, &boot, &nboot);
+	rc = rc ? rc : kmfig_startup_rows(c, boot, nboot);
 out:
+	free(boot);
 	free(t_true);
 	free(t_sched);
 	free(t_ss);

@@ -71,15 +71,19 @@ fail:
 	_exit(127);
 }
 
-/* The child's VmHWM in KiB, or -1 when it cannot be read (it has exited). */
-static long read_hwm(struct watch *w)
+/*
+ * The "@key: N kB" line of the child's /proc/<pid>/@file (not its first
+ * line), in KiB, or -1 when it cannot be read (it has exited).
+ */
+static long read_kib(struct watch *w, const char *file, const char *key)
 {
-	char path[64];
+	char path[64], needle[32];
 	const char *p, *end;
 	uint64_t kib;
 	int fd, rc;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)w->pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)w->pid, file);
+	snprintf(needle, sizeof(needle), "\n%s:", key);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -87,10 +91,10 @@ static long read_hwm(struct watch *w)
 	close(fd);
 	if (rc)
 		return -1;
-	p = strstr(w->status.data, "\nVmHWM:");
+	p = strstr(w->status.data, needle);
 	if (!p)
 		return -1;             /* a zombie has no memory lines */
-	p += strlen("\nVmHWM:");
+	p += strlen(needle);
 	end = strchr(p, '\n');
 	if (!end)
 		end = p + strlen(p);
@@ -182,12 +186,18 @@ static int64_t watch_child(struct watch *w, const struct spawn_opts *o, int64_t 
 		};
 		int64_t wake = deadline;
 		int wait_ms = -1, rc;
-		long hwm;
+		long kib;
 
 		if (o->poll_hwm) {
-			hwm = read_hwm(w);
-			if (hwm > r->hwm_kib)
-				r->hwm_kib = hwm;
+			kib = read_kib(w, "status", "VmHWM");
+			if (kib > r->hwm_kib)
+				r->hwm_kib = kib;
+			wait_ms = SPAWN_HWM_POLL_MS;
+		}
+		if (o->poll_rss) {
+			kib = read_kib(w, "smaps_rollup", "Rss");
+			if (kib > r->rss_peak_kib)
+				r->rss_peak_kib = kib;
 			wait_ms = SPAWN_HWM_POLL_MS;
 		}
 		next_probe = take_probes(w, o, start_ns, next_probe, r);
@@ -241,7 +251,8 @@ int spawn_run(const char *const argv[], const struct spawn_opts *o, struct spawn
 	ssize_t n;
 	pid_t got;
 
-	*r = (struct spawn_result){ .hwm_kib = o->poll_hwm ? 0 : -1, .status = -1 };
+	*r = (struct spawn_result){ .hwm_kib = o->poll_hwm ? 0 : -1,
+				    .rss_peak_kib = o->poll_rss ? 0 : -1, .status = -1 };
 	for (int i = 0; i < SPAWN_PROBES; i++)
 		r->probe_at_ns[i] = -1;
 	if (pipe2(err_pipe, O_CLOEXEC))
@@ -274,7 +285,7 @@ int spawn_run(const char *const argv[], const struct spawn_opts *o, struct spawn
 		goto out;
 	}
 
-	if (o->poll_hwm || o->line_prefix || o->timeout_ns > 0 || has_probes(o)) {
+	if (o->poll_hwm || o->poll_rss || o->line_prefix || o->timeout_ns > 0 || has_probes(o)) {
 		w.out_fd = out_pipe[0];
 		out_pipe[0] = -1;
 		w.pidfd = pidfd_open(w.pid, 0);

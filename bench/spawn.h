@@ -23,6 +23,11 @@ struct spawn_opts {
 	const char *stdout_path;       /* file for stdout; NULL: /dev/null */
 	const char *stderr_path;       /* file for stderr; NULL: /dev/null */
 	int poll_hwm;                  /* read VmHWM every HWM_POLL_MS while it runs */
+	int poll_rss;                  /* read the Rss of /proc/<pid>/smaps_rollup as
+					  often: it walks the page tables, so it is
+					  exact where VmHWM lags (kernels before 6.2
+					  batch a thread's RSS counts, 64 faults at a
+					  time: a small process reads 4 kB) */
 	const char *line_prefix;       /* end at the first stdout line starting with
 					  this (stdout goes to a pipe, stdout_path
 					  is ignored; the child is then SIGKILLed) */
@@ -39,6 +44,8 @@ struct spawn_result {
 					  and the children it reaped */
 	long hwm_kib;                  /* largest VmHWM of the child alone; -1 unless
 					  poll_hwm (0 if it ended before a read) */
+	long rss_peak_kib;             /* largest smaps_rollup Rss read; -1 unless
+					  poll_rss (0 if it ended before a read) */
 	int status;                    /* exit code, 128 + signal, -1 unknown */
 	int timed_out;                 /* killed at timeout_ns */
 	int line_seen;                 /* line_prefix was seen */

@@ -15,7 +15,8 @@
 
 const char *const bench_csv_cols[] = {
 	"date_utc", "mode", "cpu_model", "kernel", "cpus_online", "kvm_module",
-	"figure", "id", "what", "unit", "status", "n", "median", "p25", "p75", "min", "max",
+	"figure", "id", "what", "unit", "status", "where",
+	"n", "median", "p25", "p75", "min", "max",
 	"baseline", "baseline_n", "baseline_median", "baseline_p25", "baseline_p75",
 	"baseline_min", "baseline_max", "ratio", "note",
 };
@@ -134,6 +135,7 @@ int bench_write_csv(const struct bench_table *t, const char *path)
 		rc = rc ? rc : csvw_str(w, r->what);
 		rc = rc ? rc : csvw_str(w, r->unit);
 		rc = rc ? rc : csvw_str(w, bench_status_name(r->status));
+		rc = rc ? rc : csvw_str(w, r->where);
 		rc = rc ? rc : csv_dist(w, &r->value, 1);
 		rc = rc ? rc : csvw_str(w, r->baseline);
 		rc = rc ? rc : csv_dist(w, &r->base, 1);
@@ -201,6 +203,9 @@ void bench_md_rows(const struct bench_table *t, int figure, FILE *fp)
 		if (figure && r->figure != figure)
 			continue;
 		fprintf(fp, "| %s | ", r->id);
+		/* where it was measured, unless on this machine itself */
+		if (r->where[0] && strcmp(r->where, "host"))
+			fprintf(fp, "*%s:* ", r->where);
 		cell(fp, r->what);
 		if (r->status != BENCH_MEASURED) {
 			fprintf(fp, " | | | *%s* | ", bench_status_name(r->status));

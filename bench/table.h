@@ -17,8 +17,8 @@
 #include "common/hostinfo.h"
 
 #define BENCH_FIGURES 7                /* the figures of issue 7, numbered from 1 */
-#define BENCH_MAX_ROWS 96
-#define BENCH_METHOD_LEN 4096
+#define BENCH_MAX_ROWS 160
+#define BENCH_METHOD_LEN 6144
 
 enum bench_status {
 	BENCH_MEASURED,
@@ -37,6 +37,10 @@ struct bench_row {
 	double ratio;                  /* value.median / base.median; NaN when the
 					  baseline median is 0 or unknown */
 	enum bench_status status;
+	char where[16];                /* where it was measured: "host" (this machine),
+					  "kvm" (kvm-mini on this host's /dev/kvm),
+					  "nested-tcg" (kvm-mini in the nested L1 guest
+					  under QEMU TCG); "" when nowhere */
 	char note[320];                /* the reason when not measured; remarks */
 };
 
