@@ -100,7 +100,7 @@ int kmfig_plan_stamps(struct bench_ctx *c, struct kmplan *p)
 
 static int stamps_missing(struct bench_ctx *c)
 {
-	char id[48], what[160];
+	char id[BENCH_ID_LEN], what[160];
 	int cfg, rc = 0;
 
 	for (cfg = 1; cfg < NSTAMP && !rc; cfg++) {
@@ -124,7 +124,7 @@ int kmfig_stamps_rows(struct bench_ctx *c)
 	int n = bench_pick(c, 5, 1), k, cfg, rc;
 	struct bench_km_fails f = { 0 };
 	struct bench_km_run r;
-	char tag[KMPLAN_TAG_LEN], id[48], what[160], note[400];
+	char tag[KMPLAN_TAG_LEN], id[BENCH_ID_LEN], what[160], note[400];
 
 	rc = bench_km_ready(c, 2);
 	if (rc)
@@ -316,7 +316,7 @@ static int steal_rows(struct bench_ctx *c, const struct steal_run *s, int n, con
 {
 	struct steal_cols *o = calloc(1, sizeof(*o));
 	size_t nw = (size_t)n * NWINDOWS;
-	char id[48], what[160], base[96], run_note[400];
+	char id[BENCH_ID_LEN], what[160], base[96], run_note[400];
 	int k, rc;
 
 	if (!o)
@@ -457,7 +457,7 @@ int kmfig_plan_slicing(struct bench_ctx *c, struct kmplan *p)
 
 static int slicing_missing(struct bench_ctx *c)
 {
-	char id[48], what[160];
+	char id[BENCH_ID_LEN], what[160];
 	int t, i, rc = 0;
 
 	for (t = 2; t <= 4 && !rc; t += 2) {
@@ -482,7 +482,7 @@ static int fairness_rows(struct bench_ctx *c, int ntasks)
 	struct bench_slices sl[MAX_RUNS];
 	int n = slicing_runs(c), k, j, ok[MAX_RUNS], rc = 0;
 	struct bench_km_run r;
-	char tag[KMPLAN_TAG_LEN], path[PATH_MAX + 32], id[48], what[160], base[64], note[400];
+	char tag[KMPLAN_TAG_LEN], path[PATH_MAX + 32], id[BENCH_ID_LEN], what[160], base[64], note[400];
 
 	for (k = 0; k < n; k++) {
 		snprintf(tag, sizeof(tag), "slice-%d-%d", ntasks, k);
@@ -526,7 +526,7 @@ static int tick_rows(struct bench_ctx *c)
 	int n = tick_runs(c), k, i, rc = 0;
 	struct bench_km_run r;
 	struct bench_dist a, b;
-	char tag[KMPLAN_TAG_LEN], id[48], what[160], note[480], fails[400];
+	char tag[KMPLAN_TAG_LEN], id[BENCH_ID_LEN], what[160], note[480], fails[400];
 
 	for (k = 0; k < n; k++) {
 		for (i = 0; i < NTICK; i++) {

@@ -176,7 +176,7 @@ int kmfig_memory_rows(struct bench_ctx *c)
 	int n = bench_pick(c, 3, 1), k, s, rc;
 	struct bench_km_fails f = { 0 };
 	struct bench_km_run r;
-	char tag[KMPLAN_TAG_LEN], id[48], what[160], note[400];
+	char tag[KMPLAN_TAG_LEN], id[BENCH_ID_LEN], what[160], note[400];
 
 	rc = bench_km_ready(c, 6);
 	if (rc < 0)
@@ -285,7 +285,7 @@ static int scale_run(const char *dir, double *startup_ms, double *steal, size_t 
 
 static int scale_missing(struct bench_ctx *c)
 {
-	char id[48], what[160];
+	char id[BENCH_ID_LEN], what[160];
 	int s, rc = 0;
 
 	for (s = 0; s < NSIZES_SCALE && !rc; s++) {
@@ -308,7 +308,7 @@ int kmfig_scale_rows(struct bench_ctx *c)
 	int n = bench_pick(c, 3, 1), ncpus = c->km->ncpus, k, s, rc;
 	struct bench_km_fails f = { 0 };
 	struct bench_km_run r;
-	char tag[KMPLAN_TAG_LEN], id[48], what[160], note[480], fails[400];
+	char tag[KMPLAN_TAG_LEN], id[BENCH_ID_LEN], what[160], note[480], fails[400];
 
 	rc = bench_km_ready(c, 7);
 	if (rc)

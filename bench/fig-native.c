@@ -29,7 +29,7 @@
 int fig_steal(struct bench_ctx *c)
 {
 	int reps = bench_pick(c, 10, 3), k, rc;
-	char spec[PATH_MAX], dir[PATH_MAX], reps_s[16], id[48], what[160], base[96];
+	char spec[PATH_MAX], dir[PATH_MAX], reps_s[16], id[BENCH_ID_LEN], what[160], base[96];
 	const char *extra[] = { "--repeat", reps_s, NULL };
 	double delay[MAX_REPS], before[MAX_REPS], after[MAX_REPS], own[MAX_REPS];
 	double quiet = 50;
@@ -175,7 +175,7 @@ out:
 static int slicing_rows(struct bench_ctx *c, int ntasks, int reps)
 {
 	char spec[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 64], name[32], reps_s[16];
-	char id[48], what[160], base[64];
+	char id[BENCH_ID_LEN], what[160], base[64];
 	const char *extra[] = { "--repeat", reps_s, NULL };
 	struct bench_slices sr[MAX_REPS];
 	double v[MAX_REPS], fair = 100.0 / ntasks, slice_ms = (double)SLICE_NS / 1e6;
@@ -270,7 +270,7 @@ int fig_scale(struct bench_ctx *c)
 	int n = bench_pick(c, 3, 1), k, s, ncpus = 0, rc = 0;
 	double cost[SCALE_STEPS][MAX_REPS], delay[SCALE_STEPS][MAX_REPS * 8];
 	size_t nd[SCALE_STEPS] = { 0 };
-	char spec[PATH_MAX], dir[PATH_MAX], pins[64], name[32], tag[48], id[48], what[160];
+	char spec[PATH_MAX], dir[PATH_MAX], pins[64], name[32], tag[48], id[BENCH_ID_LEN], what[160];
 	struct spawn_result r;
 
 	snprintf(c->tab->title[6], sizeof(c->tab->title[0]), "Scale");

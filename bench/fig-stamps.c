@@ -144,7 +144,7 @@ static int add_rows(struct bench_ctx *c, struct stamp_run (*runs)[NCFG], int n)
 {
 	double *a = calloc((size_t)n, sizeof(double)), *b = calloc((size_t)n, sizeof(double));
 	double *clk = calloc((size_t)n * NCFG, sizeof(double)), unit10 = 10000;
-	char id[48], what[160];
+	char id[BENCH_ID_LEN], what[160];
 	int cfg, k, rc = 0;
 
 	if (!a || !b || !clk) {

@@ -19,6 +19,7 @@
 #define BENCH_FIGURES 7                /* the figures of issue 7, numbered from 1 */
 #define BENCH_MAX_ROWS 160
 #define BENCH_METHOD_LEN 6144
+#define BENCH_ID_LEN 64                /* row ids, NUL included */
 
 enum bench_status {
 	BENCH_MEASURED,
@@ -28,7 +29,7 @@ enum bench_status {
 
 struct bench_row {
 	int figure;                    /* 1..BENCH_FIGURES */
-	char id[48];                   /* stable key: "startup.sched-load" */
+	char id[BENCH_ID_LEN];         /* stable key: "startup.sched-load" */
 	char what[160];
 	char unit[16];
 	struct bench_dist value;
