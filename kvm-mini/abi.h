@@ -8,8 +8,9 @@
  * accessible, nothing mapped at or above KMINI_MEM_BYTES):
  *   KMINI_PT_GPA       page tables (PML4, PDPT, PD), built by the VMM
  *   KMINI_SHARED_GPA   struct kmini_shared: the config (host writes before
- *                      the first KVM_RUN) and one struct kmini_vcpu_area per
- *                      vCPU (guest writes, host reads without exits)
+ *                      the first KVM_RUN, and `release` at t0) and one struct
+ *                      kmini_vcpu_area per vCPU (guest writes, host reads
+ *                      without exits)
  *   KMINI_IMAGE_GPA    the guest image (guest/guest.ld links it there)
  *   KMINI_PERCPU_GPA   per vCPU KMINI_PERCPU_BYTES: the guest's own per-CPU
  *                      data, then its idle stack, then its ring-0 stack (the
@@ -35,7 +36,7 @@
 #define KMINI_READ_BARRIER() __asm__ __volatile__("" ::: "memory")
 
 #define KMINI_ABI_MAGIC   0x494e494d4b564bull   /* "KVKMINI" */
-#define KMINI_ABI_VERSION 1u
+#define KMINI_ABI_VERSION 2u
 
 #define KMINI_MAX_VCPUS 8
 #define KMINI_MAX_TASKS 64
@@ -63,8 +64,9 @@
 
 /* Syscalls (int $0x80, number in rax) of the CPL3 tasks. */
 #define KMINI_SYS_EXIT 1        /* the task is finished */
-#define KMINI_SYS_CALIBRATED 2  /* rdi: loops per unit; the real tasks may start */
+#define KMINI_SYS_CALIBRATED 2  /* rdi: loops per unit (0: none measured); the vCPU is ready */
 #define KMINI_SYS_HOSTILE 3     /* test payloads: the kernel misbehaves as the workload says */
+#define KMINI_SYS_RELEASED 4    /* the start task saw cfg.release: the real tasks may start */
 
 /* MSRs of the KVM paravirtual interface the guest uses. */
 #define KMINI_MSR_KVM_STEAL_TIME 0x4b564d03u
@@ -152,13 +154,17 @@ struct kmini_vcpu_area {
 	struct kmini_exc exc;
 	struct kmini_ring_hdr ring;
 	uint64_t boot_tsc;                     /* guest TSC at its first instruction */
-	uint64_t ready_tsc;                    /* ... when its first task started */
+	uint64_t ready_tsc;                    /* ... when it became ready */
 	uint64_t started;                      /* 1 once set up */
 	uint64_t calib_loops;                  /* loops per unit the guest uses */
 	uint64_t calib_probe_loops;            /* its fastest probe: this many loops */
 	uint64_t calib_probe_tsc;              /* ... took this many TSC cycles */
-	uint64_t pad[2];
-	uint8_t tail_pad[4096 - 64 * 5];
+	uint64_t ready;                        /* 1: set up and calibrated, waiting
+						  for cfg.release (no task ran yet) */
+	uint64_t calib_tsc;                    /* TSC cycles the calibration took */
+	uint64_t release_tsc;                  /* guest TSC when it saw cfg.release */
+	uint64_t pad[7];
+	uint8_t tail_pad[4096 - 64 * 6];
 };
 
 struct kmini_cfg {
@@ -169,12 +175,17 @@ struct kmini_cfg {
 	uint32_t ntasks;           /* tasks in all, task j on vCPU j % nvcpus */
 	uint64_t units;            /* per task, 0: until the run ends */
 	uint64_t loops_per_unit;   /* workunit_spin() loops of one unit, 0: the guest
-				      calibrates each vCPU at CPL3 before its tasks run */
+				      calibrates each vCPU at CPL3, before t0 */
 	uint64_t unit_work_ns;     /* the CPU time of one unit, for that calibration */
 	uint64_t slice_ns;         /* tick period */
 	uint64_t apic_count;       /* x2APIC timer initial count for one slice (divide by 1) */
 	uint64_t tsc_khz;
-	uint64_t pad[7];
+	uint64_t release;          /* host, at t0: 1 lets the tasks of every ready vCPU run.
+				      Each vCPU's start task spins on it at CPL3 (no PAUSE,
+				      so no pause-loop exit; nothing emulated) and stamps
+				      release_tsc: a (t0, guest TSC) pair taken while the
+				      vCPU runs, which converts its stamps */
+	uint64_t pad[6];
 };
 
 struct kmini_shared {

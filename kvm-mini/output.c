@@ -215,6 +215,7 @@ static void meta_extra(struct jsonw *j, void *arg)
 		jsonw_kv_i64(j, "boot_ns", v->boot_ns);
 		jsonw_kv_i64(j, "units_done", (int64_t)v->units_done);
 		jsonw_kv_i64(j, "loops_per_unit", (int64_t)v->calib_loops);
+		jsonw_kv_i64(j, "calibration_ns", v->calib_ns);   /* before t0, not in the run */
 		if (v->calib_probe_tsc && r->tsc_khz)
 			jsonw_kv_f(j, "ns_per_loop", (double)v->calib_probe_tsc * 1e6 /
 				   (double)r->tsc_khz / (double)v->calib_probe_loops);

@@ -1,6 +1,6 @@
 /*
  * sampler: see sampler.h. Host and guest counters share one base: the vCPU
- * thread's run delay before its first KVM_RUN.
+ * thread's run delay at t0.
  */
 #include "kvm-mini/sampler.h"
 
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define STEAL_TRIES 64
-#define STEAL_SLACK_NS 1000000000ull /* thread start to t0, generously */
+#define STEAL_SLACK_NS 1000000000ull /* timing slack of the validity check, generously */
 #define STAMPS_MAX (1u << 24)
 
 int kmini_sampler_vcpu_init(struct kmini_sampler_vcpu *s, size_t cap)
@@ -71,6 +71,12 @@ int kmini_sampler_drain(struct kmini_sampler_vcpu *s, struct kmini_stampbuf *b)
 	return kmini_ring_drain(&s->area->ring, s->recs, &s->lim, &s->ring, stamp_sink, b);
 }
 
+int kmini_sampler_rebase(struct kmini_sampler_vcpu *s)
+{
+	kmini_ticks_read(&s->area->ticks, &s->tick_base);
+	return schedstat_read_fd(s->schedstat_fd, &s->base);
+}
+
 int kmini_sampler_take(struct kmini_sampler_vcpu *s, int64_t t_ns, struct kmini_stampbuf *b)
 {
 	struct kmini_sample *out;
@@ -99,17 +105,17 @@ int kmini_sampler_take(struct kmini_sampler_vcpu *s, int64_t t_ns, struct kmini_
 		/*
 		 * KVM's steal clock holds the vCPU thread's whole run delay (its
 		 * first update adds all of it: last_steal starts at 0), so the
-		 * thread's delay before its first KVM_RUN is the base of both.
+		 * thread's delay at t0 is the base of both.
 		 */
 		out->guest_steal_ns = parse_counter_delta(s->base.delay_ns, steal);
 		/* it cannot exceed the time since the thread began: else it is scribbled */
 		out->steal_valid = out->guest_steal_ns <= (uint64_t)t_ns + STEAL_SLACK_NS;
 	}
 	kmini_ticks_read(&s->area->ticks, &t);
-	out->tick_user = t.user;
-	out->tick_system = t.system;
-	out->tick_idle = t.idle;
-	out->tick_steal = t.steal;
+	out->tick_user = parse_counter_delta(s->tick_base.user, t.user);
+	out->tick_system = parse_counter_delta(s->tick_base.system, t.system);
+	out->tick_idle = parse_counter_delta(s->tick_base.idle, t.idle);
+	out->tick_steal = parse_counter_delta(s->tick_base.steal, t.steal);
 	return ring;
 }
 

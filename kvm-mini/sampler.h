@@ -35,7 +35,8 @@ struct kmini_stampbuf {
 
 struct kmini_sampler_vcpu {
 	int schedstat_fd;              /* the vCPU thread's, not owned */
-	struct schedstat base;         /* before its first KVM_RUN */
+	struct schedstat base;         /* at t0 (kmini_sampler_rebase()) */
+	struct kmini_ticks tick_base;  /* the guest's tick counters at t0 */
 	volatile struct kmini_vcpu_area *area;
 	const volatile struct kmini_record *recs;
 	struct kmini_ring_state ring;
@@ -54,6 +55,13 @@ void kmini_sampler_vcpu_free(struct kmini_sampler_vcpu *s);
 /* Room for @cap stamps. Returns 0 or -ENOMEM (logged). */
 int kmini_stampbuf_init(struct kmini_stampbuf *b, size_t cap);
 void kmini_stampbuf_free(struct kmini_stampbuf *b);
+
+/*
+ * At t0: the vCPU thread's schedstat and the guest's tick counters now are
+ * the zero of every later sample (the guest booted and calibrated before
+ * t0, none of that belongs to the run). Returns 0 or -errno (logged).
+ */
+int kmini_sampler_rebase(struct kmini_sampler_vcpu *s);
 
 /*
  * Take one sample of @s at @t_ns (from t0) and drain its ring into @b.

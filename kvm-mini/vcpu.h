@@ -31,7 +31,7 @@ enum kmini_vcpu_outcome {
 /* What the vCPU threads of a VM share with the main thread. */
 struct kmini_vcpu_sync {
 	pthread_barrier_t ready;       /* every thread has done its setup */
-	pthread_barrier_t go;          /* the main thread took t0 (or gave up) */
+	pthread_barrier_t go;          /* the main thread lets them run (or gave up) */
 	volatile int stop;             /* set by the main thread */
 	volatile int guest_failed;     /* set by a vCPU thread: its outcome says why */
 };

@@ -52,7 +52,7 @@ static const char *const vector_names[32] = {
 };
 
 static const char *const phase_names[KMINI_NPHASES] = {
-	"main", "probe", "vm", "cpuid", "vcpus", "load", "threads", "entry",
+	"main", "probe", "vm", "cpuid", "vcpus", "load", "threads", "entry", "ready",
 };
 
 const char *kmini_phase_name(enum kmini_phase p)
@@ -439,11 +439,47 @@ static int guest_failure(struct kmini_vm *vm, struct kmini_result *res)
 }
 
 /*
- * A vCPU whose kernel never reached its tasks in a run long enough to boot
- * many times over (KVM-NOTES.md: ~0.1 ms; ~100 ms nested under TCG) has a
- * kernel that never yields: an error, not a quiet run without data.
+ * Before t0 every vCPU boots, sets up and calibrates (KVM-NOTES.md: boot
+ * ~0.1 ms; nested under TCG 20-30 ms in all, up to ~150 ms for a slow first
+ * entry, more on a loaded host). One not ready after READY_DEADLINE_NS has
+ * a kernel that never yields or a calibration that never reports: an
+ * error, not a quiet run without data. Shared memory is polled: no exits.
  */
-#define BOOT_DEADLINE_NS (500 * NS_PER_MS)
+#define READY_DEADLINE_NS (3 * NS_PER_SEC)
+#define READY_POLL_NS (2 * NS_PER_MS)
+
+/*
+ * Wait until every vCPU says it is ready. Returns 0 (also when a vCPU
+ * failed or a signal came: the caller looks), or -ETIMEDOUT with
+ * res->error set.
+ */
+static int wait_ready(struct kmini_vm *vm, struct run_state *st, struct kmini_result *res)
+{
+	int64_t begin = mono_ns(), now = begin;
+	int i = 0;
+
+	while (i < vm->cfg.nvcpus) {
+		if (st->sv[i].area->ready == 1) {
+			i++;
+			continue;
+		}
+		if (vm->sync.guest_failed)
+			return 0;
+		if (now - begin >= READY_DEADLINE_NS) {
+			set_error(res, "vCPU %d: the guest kernel never started its tasks in %.0f ms "
+				  "(%s)", i, (double)(now - begin) / 1e6,
+				  st->sv[i].area->started == 1 ? "its calibration never reported" :
+				  "it never yields: a loop with interrupts off?");
+			return -ETIMEDOUT;
+		}
+		if (cli_sleep_until(now + READY_POLL_NS) == -EINTR) {
+			res->stopped_by_signal = 1;
+			return 0;
+		}
+		now = mono_ns();
+	}
+	return 0;
+}
 
 /*
  * A vCPU that took no timer tick while its thread ran this long (20 slices,
@@ -482,22 +518,6 @@ static int check_ticking(struct kmini_vm *vm, struct kmini_result *res)
 	return 0;
 }
 
-static int check_started(struct kmini_vm *vm, struct run_state *st, struct kmini_result *res)
-{
-	int i;
-
-	if (res->wall_ns < BOOT_DEADLINE_NS || res->stopped_by_signal)
-		return 0;
-	for (i = 0; i < vm->cfg.nvcpus; i++) {
-		if (st->sv[i].have_base)
-			continue;
-		set_error(res, "vCPU %d: the guest kernel never started its tasks in %.0f ms (it "
-			  "never yields: a loop with interrupts off?)", i, (double)res->wall_ns / 1e6);
-		return -ETIMEDOUT;
-	}
-	return check_ticking(vm, res);
-}
-
 static int stamp_cmp(const void *a, const void *b)
 {
 	const struct kmini_stamp *x = a, *y = b;
@@ -511,7 +531,11 @@ static int stamp_cmp(const void *a, const void *b)
 
 /*
  * Guest TSC -> host ns with the rate seen between the start and end
- * references of each vCPU (KVM_GET_TSC_KHZ is the fallback).
+ * references of each vCPU (KVM_GET_TSC_KHZ is the fallback). The start is
+ * the guest's own TSC when it saw the release at t0, where it has one: a
+ * reference taken out of KVM_RUN can be off by tens of ms where the host
+ * TSC is unstable (nested here), as KVM then holds a guest TSC still while
+ * its vCPU is not loaded and catches it up at the next entry.
  */
 static void convert(struct kmini_vm *vm, struct run_state *st, struct kmini_tsc_conv *start,
 		    struct kmini_result *res)
@@ -523,8 +547,14 @@ static void convert(struct kmini_vm *vm, struct run_state *st, struct kmini_tsc_
 
 	for (i = 0; i < vm->cfg.nvcpus; i++) {
 		struct kmini_tsc_conv *end = &vm->vcpu[i].conv;
-		int64_t dns = end->ref_ns - start[i].ref_ns;
+		uint64_t rel = sh->vcpu[i].release_tsc;
+		int64_t dns;
 
+		if (rel) {
+			start[i].ref_tsc = rel;
+			start[i].ref_ns = res->t0_ns;
+		}
+		dns = end->ref_ns - start[i].ref_ns;
 		if (dns > 100 * NS_PER_MS && end->ref_tsc > start[i].ref_tsc)
 			start[i].khz = (uint64_t)((__int128)(end->ref_tsc - start[i].ref_tsc) *
 						  1000000 / dns);
@@ -554,6 +584,7 @@ static void convert(struct kmini_vm *vm, struct run_state *st, struct kmini_tsc_
 static void collect(struct kmini_vm *vm, struct run_state *st, struct kmini_result *res)
 {
 	const struct kmini_shared *sh = (const struct kmini_shared *)(vm->mem + KMINI_SHARED_GPA);
+	const struct kmini_tsc_conv calib_conv = { 0, 0, res->tsc_khz };  /* cycles -> ns */
 	struct kmini_vcpu_result *o;
 	size_t k;
 	int i;
@@ -572,6 +603,7 @@ static void collect(struct kmini_vm *vm, struct run_state *st, struct kmini_resu
 				 sh->vcpu[i].calib_loops;
 		o->calib_probe_loops = sh->vcpu[i].calib_probe_loops;
 		o->calib_probe_tsc = sh->vcpu[i].calib_probe_tsc;
+		o->calib_ns = kmini_tsc_to_ns(&calib_conv, sh->vcpu[i].calib_tsc);
 		o->exits = vm->vcpu[i].exits;
 		o->host_delay_base_ns = st->sv[i].base.delay_ns;
 		o->steal_at_enable_ns = st->sv[i].steal_base_ns;
@@ -632,11 +664,32 @@ static void sampler_affinity(struct kmini_vm *vm, struct kmini_result *res)
 	cpulist_format(&set, res->sampler_cpus, sizeof(res->sampler_cpus));
 }
 
+/* From t0: the hogs, and a sample every interval to the end, a failure or a signal. */
+static int sample_run(struct kmini_vm *vm, struct run_state *st, int64_t t0,
+		      struct kmini_result *res)
+{
+	int64_t end = t0 + vm->cfg.duration_ns, next, now;
+	int e = hogs_start(vm, st, t0);
+
+	for (next = t0 + vm->cfg.interval_ns; !e; next += vm->cfg.interval_ns) {
+		if (next > end)
+			next = end;
+		if (sleep_and_end_hogs(st, next) == -EINTR)
+			res->stopped_by_signal = 1;    /* one last sample: where it stopped */
+		now = mono_ns();
+		e = sample_all(vm, st, t0, now, res);
+		kmini_cpustat_read(&res->cpustat, &st->stat, now - t0, 0);
+		if (res->stopped_by_signal || vm->sync.guest_failed || now >= end)
+			break;
+	}
+	return e;
+}
+
 int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 {
 	struct kmini_tsc_conv start[KMINI_MAX_VCPUS];
 	struct run_state st;
-	int64_t t0, end, next, now;
+	int64_t t0;
 	int e, i;
 
 	memset(res, 0, sizeof(*res));
@@ -661,24 +714,25 @@ int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 		goto out;
 	}
 	sampler_affinity(vm, res);
+	vm->mark_ns[KMINI_PH_THREADS] = mono_ns();
+	pthread_barrier_wait(&vm->sync.go);
+	e = wait_ready(vm, &st, res);
 	kmini_cpustat_read(&res->cpustat, &st.stat, 0, 1);
+	for (i = 0; i < vm->cfg.nvcpus; i++) {
+		int r = kmini_sampler_rebase(&st.sv[i]);
+
+		e = e ? e : r;
+	}
 	t0 = mono_ns();
 	res->t0_ns = t0;
-	pthread_barrier_wait(&vm->sync.go);
-	e = hogs_start(vm, &st, t0);
-	end = t0 + vm->cfg.duration_ns;
-	for (next = t0 + vm->cfg.interval_ns; !e; next += vm->cfg.interval_ns) {
-		if (next > end)
-			next = end;
-		if (sleep_and_end_hogs(&st, next) == -EINTR) {
-			res->stopped_by_signal = 1;
-			break;
-		}
-		now = mono_ns();
-		e = sample_all(vm, &st, t0, now, res);
-		kmini_cpustat_read(&res->cpustat, &st.stat, now - t0, 0);
-		if (vm->sync.guest_failed || now >= end)
-			break;
+	__atomic_store_n(&((struct kmini_shared *)(vm->mem + KMINI_SHARED_GPA))->cfg.release, 1,
+			 __ATOMIC_RELEASE);
+	if (e || res->stopped_by_signal || vm->sync.guest_failed) {
+		int r = sample_all(vm, &st, t0, t0, res);   /* what it stopped in, at t0 */
+
+		e = e ? e : r;
+	} else {
+		e = sample_run(vm, &st, t0, res);
 	}
 	stop_all(vm, &st);
 	for (i = 0; !e && i < st.nhogs; i++) {
@@ -705,12 +759,12 @@ int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 	}
 	convert(vm, &st, start, res);
 	collect(vm, &st, res);
-	if (!e)
-		e = check_started(vm, &st, res);
+	if (!e && !res->stopped_by_signal)
+		e = check_ticking(vm, res);
 	res->startup_ns = res->t0_ns + res->vcpu[0].boot_ns - vm->cfg.process_start_ns;
 	res->tsc_khz_kvm = vm->tsc_khz;
-	vm->mark_ns[KMINI_PH_THREADS] = res->t0_ns;
 	vm->mark_ns[KMINI_PH_ENTRY] = res->t0_ns + res->vcpu[0].boot_ns;
+	vm->mark_ns[KMINI_PH_READY] = res->t0_ns;
 	for (i = 0; i < KMINI_NPHASES; i++)
 		res->phase_ns[i] = vm->mark_ns[i] - (i ? vm->mark_ns[i - 1] : vm->cfg.process_start_ns);
 	if (!e && res->stopped_by_signal) {

@@ -89,9 +89,10 @@ struct kmini_vcpu_result {
 	uint64_t rejected;             /* records with an impossible task or unit */
 	uint64_t calib_loops;          /* loops per unit the guest used */
 	uint64_t calib_probe_loops, calib_probe_tsc;
-	int64_t boot_ns;               /* first guest instruction, from t0 (may be < 0) */
+	int64_t calib_ns;              /* the guest's calibration took (before t0), 0: none */
+	int64_t boot_ns;               /* first guest instruction, from t0 (< 0: before it) */
 	uint64_t exits;                /* KVM_RUN returns to user space */
-	uint64_t host_delay_base_ns;   /* thread's run delay before its first KVM_RUN */
+	uint64_t host_delay_base_ns;   /* thread's run delay at t0 */
 	uint64_t steal_at_enable_ns;   /* the guest's first steal reading (raw) */
 };
 
@@ -120,8 +121,9 @@ enum kmini_phase {
 	KMINI_PH_CPUID,                /* KVM_GET_SUPPORTED_CPUID */
 	KMINI_PH_VCPUS,                /* KVM_CREATE_VCPU, CPUID, registers of every vCPU */
 	KMINI_PH_LOAD,                 /* TSC rate, guest image and config */
-	KMINI_PH_THREADS,              /* to t0: vCPU threads started, pinned, ready */
-	KMINI_PH_ENTRY,                /* t0 to vCPU 0's first guest instruction */
+	KMINI_PH_THREADS,              /* vCPU threads started, pinned, ready */
+	KMINI_PH_ENTRY,                /* to vCPU 0's first guest instruction */
+	KMINI_PH_READY,                /* to t0: every vCPU set up and calibrated */
 	KMINI_NPHASES,
 };
 
@@ -162,12 +164,15 @@ struct kmini_vm;
 int kmini_vm_create(const struct kmini_config *cfg, struct kmini_vm **out);
 
 /*
- * Run: start the vCPU threads and hogs, sample every interval until the
- * duration has passed (or cli_stop_requested()), stop and join. Fills @res
- * (free it with kmini_result_free()). Returns 0, -EFAULT after a guest
- * exception or guest panic, -EPROTO when the guest corrupted the shared
- * area (res->error says how), -EINTR when stopped by a signal, or another
- * -errno. @res holds what was measured in every case.
+ * Run: start the vCPU threads, wait until every guest vCPU is set up and
+ * calibrated (halted, no task ran yet), then take t0, release them all at
+ * once, start the hogs and sample every interval until the duration has
+ * passed (or cli_stop_requested()), stop and join. Fills @res (free it with
+ * kmini_result_free()). Returns 0, -EFAULT after a guest exception or guest
+ * panic, -EPROTO when the guest corrupted the shared area (res->error says
+ * how), -ETIMEDOUT when a vCPU never got ready or stopped ticking, -EINTR
+ * when stopped by a signal, or another -errno. @res holds what was measured
+ * in every case.
  */
 int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res);
 

@@ -92,7 +92,7 @@ __attribute__((noreturn)) void kenter(struct kframe *f);
 
 /* tasks.c: the CPL3 side; @task is the global task number. */
 __attribute__((noreturn)) void task_main(uint64_t task, uint64_t loops_per_unit);
-__attribute__((noreturn)) void calib_main(uint64_t vcpu);
+__attribute__((noreturn)) void start_main(uint64_t vcpu, uint64_t calibrate);
 
 /* gstring.c: what the compiler may call on its own. */
 void *memset(void *d, int c, unsigned long n);

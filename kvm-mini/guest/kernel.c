@@ -4,7 +4,9 @@
  * report vector, error code, RIP and CR2 to the host and stop, paravirtual
  * steal time, an x2APIC periodic tick that does Linux-style tick accounting
  * (kvm-mini/tickacct.h) and switches round-robin between this vCPU's CPL3
- * tasks, and an idle task that halts with interrupts on.
+ * tasks, and an idle task that halts with interrupts on. The tasks start
+ * only once the host releases them (cfg.release): boot and calibration
+ * happen before the host's t0, never inside a run.
  *
  * The kernel keeps its own state (config copy, tick counters, task frames)
  * in its per-CPU block, never in the shared area: a task that scribbles
@@ -71,9 +73,10 @@ struct kcpu {
 	int32_t cur;                   /* index into task[], -1: idle runs */
 	uint32_t ntasks;
 	uint32_t alive;
-	uint32_t calibrating;          /* the calibration task runs, nothing else */
+	uint32_t starting;             /* the start task runs, nothing else */
 	uint32_t pad;
 	struct kmini_vcpu_area *area;
+	uint64_t calib_start_tsc;
 	struct kmini_cfg cfg;          /* private copy, read once at boot */
 	struct kmini_ticks ticks;      /* authoritative; mirrored into the area */
 	uint64_t gdt[7];
@@ -230,19 +233,28 @@ static int workload_has_units(uint32_t wl)
 }
 
 /*
- * Before the tasks of a sched load, one CPL3 task measures the work unit
- * on this vCPU (kvm_pvm emulates ring 0, so it cannot be timed there) and
- * hands its loop count in with KMINI_SYS_CALIBRATED.
+ * Before the tasks, one CPL3 start task measures the work unit on this vCPU
+ * when asked (kvm_pvm emulates ring 0, so it cannot be timed there), hands
+ * its loop count in with KMINI_SYS_CALIBRATED, waits for the host's release
+ * and says so with KMINI_SYS_RELEASED (tasks.c).
  */
-static void calibration_frame(struct kcpu *c, struct kframe *f)
+static void start_frame(struct kcpu *c, struct kframe *f, int calibrate)
 {
 	memset(f, 0, sizeof(*f));
-	f->rip = (uint64_t)calib_main;
+	f->rip = (uint64_t)start_main;
 	f->cs = SEL_UCODE;
 	f->rflags = RFLAGS_IF | RFLAGS_RSVD;
 	f->rsp = KMINI_USTACK_GPA + (c->task[0].id + 1) * KMINI_USTACK_BYTES - 8;
 	f->ss = SEL_UDATA;
 	f->rdi = c->vcpu;
+	f->rsi = (uint64_t)calibrate;
+}
+
+/* Set up (and calibrated): the host may take t0 and release the tasks. */
+static void report_ready(struct kcpu *c)
+{
+	c->area->ready_tsc = rdtsc();
+	__atomic_store_n(&c->area->ready, 1, __ATOMIC_RELEASE);
 }
 
 /* The frame of the next alive task after the current one, or idle's. */
@@ -297,7 +309,7 @@ static void on_tick(struct kcpu *c, struct kframe *f)
 	kmini_tick_account(&c->ticks, steal_now(c), ctx);
 	c->area->ticks = c->ticks;
 	wrmsr(X2APIC_EOI, 0);
-	if (c->calibrating || c->alive == 0 || (c->alive == 1 && c->cur >= 0))
+	if (c->starting || c->alive == 0 || (c->alive == 1 && c->cur >= 0))
 		return;                        /* nobody else to run */
 	*cur_frame(c) = *f;
 	*f = *pick_next(c);
@@ -354,15 +366,22 @@ static void on_syscall(struct kcpu *c, struct kframe *f)
 		return;
 	}
 
-	if (f->rax == KMINI_SYS_CALIBRATED && c->calibrating) {
-		c->calibrating = 0;
-		c->area->calib_loops = f->rdi;
-		for (i = 0; i < c->ntasks; i++)
-			c->task[i].frame.rsi = f->rdi;
+	if (f->rax == KMINI_SYS_CALIBRATED && c->starting) {
+		if (f->rdi) {
+			c->area->calib_loops = f->rdi;
+			c->area->calib_tsc = rdtsc() - c->calib_start_tsc;
+			for (i = 0; i < c->ntasks; i++)
+				c->task[i].frame.rsi = f->rdi;
+		}
+		report_ready(c);
+		return;                /* back to the start task: it waits for the release */
+	}
+	if (f->rax == KMINI_SYS_RELEASED && c->starting) {
+		c->starting = 0;
 		*f = *pick_next(c);
 		return;
 	}
-	if (f->rax != KMINI_SYS_EXIT || c->cur < 0 || c->calibrating) {
+	if (f->rax != KMINI_SYS_EXIT || c->cur < 0 || c->starting) {
 		f->rax = (uint64_t)-1;
 		return;
 	}
@@ -420,12 +439,14 @@ void kmain(uint64_t vcpu, uint64_t boot_tsc)
 	if (c->cfg.workload == KMINI_WL_NO_YIELD && vcpu == 0)
 		no_yield_loop();
 	apic_timer_start(&c->cfg);
-	c->area->ready_tsc = rdtsc();
 	c->area->started = 1;
-	if (c->ntasks && workload_has_units(c->cfg.workload) && !c->cfg.loops_per_unit) {
-		c->calibrating = 1;
-		calibration_frame(c, &first);
+	if (c->ntasks) {
+		c->starting = 1;
+		c->calib_start_tsc = rdtsc();
+		start_frame(c, &first, workload_has_units(c->cfg.workload) &&
+			    !c->cfg.loops_per_unit);
 	} else {
+		report_ready(c);       /* no task, nothing to release */
 		first = *pick_next(c);
 	}
 	kenter(&first);

@@ -73,18 +73,17 @@ __attribute__((noreturn)) static void sys_exit(void)
 #define CALIB_PROBES 8
 #define CALIB_MAX_LOOPS (1ull << 40)
 
-__attribute__((noreturn)) void calib_main(uint64_t vcpu)
+/* workunit_spin() loops of one unit of cfg->unit_work_ns on this vCPU; *@x: the chain's sink. */
+static uint64_t calibrate(const struct kmini_cfg *cfg, struct kmini_vcpu_area *a, uint64_t *x)
 {
-	const struct kmini_cfg *cfg = &SHARED->cfg;
-	struct kmini_vcpu_area *a = &SHARED->vcpu[vcpu % KMINI_MAX_VCPUS];
-	uint64_t n = 1024, t0, t, best = ~0ull, x = 1, cycles_per_unit, loops;
+	uint64_t n = 1024, t0, t, best = ~0ull, cycles_per_unit, loops;
 	uint64_t ms_cycles = cfg->tsc_khz ? cfg->tsc_khz : 1000000;
 	int i;
 
 	/* grow the probe until it takes a millisecond */
 	for (;;) {
 		t0 = rdtsc();
-		x = workunit_spin(n, x);
+		*x = workunit_spin(n, *x);
 		t = rdtsc() - t0;
 		if (t >= ms_cycles || n >= CALIB_MAX_LOOPS)
 			break;
@@ -92,7 +91,7 @@ __attribute__((noreturn)) void calib_main(uint64_t vcpu)
 	}
 	for (i = 0; i < CALIB_PROBES; i++) {
 		t0 = rdtsc();
-		x = workunit_spin(n, x);
+		*x = workunit_spin(n, *x);
 		t = rdtsc() - t0;
 		if (t < best)
 			best = t;
@@ -104,10 +103,28 @@ __attribute__((noreturn)) void calib_main(uint64_t vcpu)
 	loops = cycles_per_unit / best * n + (cycles_per_unit % best) * n / best;
 	a->calib_probe_loops = n;
 	a->calib_probe_tsc = best;
-	__asm__ volatile("int $0x80" : : "a"((uint64_t)KMINI_SYS_CALIBRATED), "D"(loops ? loops : 1),
-			 "S"(x) : "memory");
-	for (;;)
+	return loops ? loops : 1;
+}
+
+/*
+ * The vCPU's first task: calibrate (when asked), report ready, then spin on
+ * the host's release. The spin is plain loads at CPL3: no PAUSE (it would
+ * bring pause-loop exits), nothing emulated, seen within nanoseconds while
+ * the vCPU runs, so release_tsc pairs the guest TSC with the host's t0.
+ */
+__attribute__((noreturn)) void start_main(uint64_t vcpu, uint64_t want_calibration)
+{
+	const struct kmini_cfg *cfg = &SHARED->cfg;
+	struct kmini_vcpu_area *a = &SHARED->vcpu[vcpu % KMINI_MAX_VCPUS];
+	uint64_t x = 1, loops = want_calibration ? calibrate(cfg, a, &x) : 0;
+	uint64_t nr = KMINI_SYS_CALIBRATED;
+
+	__asm__ volatile("int $0x80" : "+a"(nr) : "D"(loops), "S"(x) : "memory");
+	while (!__atomic_load_n(&cfg->release, __ATOMIC_ACQUIRE))
 		;
+	a->release_tsc = rdtsc();
+	for (;;)
+		__asm__ volatile("int $0x80" : : "a"((uint64_t)KMINI_SYS_RELEASED) : "memory");
 }
 
 __attribute__((noreturn)) void task_main(uint64_t task, uint64_t loops_per_unit)
