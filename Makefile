@@ -213,7 +213,7 @@ test_report_SRCS := experiments/report.c experiments/reportdata.c experiments/cm
                     experiments/summary.c experiments/spec.c experiments/policy.c
 test_kvmprobe_SRCS := kvm-mini/kvmprobe.c
 test_doctor_SRCS := experiments/doctor.c experiments/cmd-doctor.c kvm-mini/kvmprobe.c \
-                    plots/gnuplot.c
+                    plots/gnuplot.c experiments/kmnested.c
 test_virtstats_SRCS := host-tools/virtstats.c
 test_virt_SRCS := $(VIRT_SRCS)
 $(BUILD)/tests/unit/test_virt: LIBS += $(LIBVIRT_LIBS)

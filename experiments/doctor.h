@@ -81,6 +81,7 @@ void doctor_check_kvm_module(struct doctor_ctx *ctx, struct doctor_result *out);
 void doctor_check_steal_time(struct doctor_ctx *ctx, struct doctor_result *out);
 /* KVM_CAP_IRQCHIP */
 void doctor_check_irqchip(struct doctor_ctx *ctx, struct doctor_result *out);
+void doctor_check_kvm_nested(struct doctor_ctx *ctx, struct doctor_result *out);
 /* <root>/proc/self/schedstat and our own thread's schedstat parse */
 void doctor_check_schedstat(struct doctor_ctx *ctx, struct doctor_result *out);
 /* at least 2 CPUs online, CPU 0 among them */

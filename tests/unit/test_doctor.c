@@ -481,7 +481,8 @@ static void test_doctor_output_format(void **state)
 			assert_int_equal(strncmp(line, want, strlen(want)), 0);
 			assert_string_equal(line + strlen(want), res[nlines].msg);
 		} else if (rc == EXIT_UNSUPPORTED) {
-			assert_string_equal(line, "kvm-mini cannot run here: use --backend native "
+			assert_string_equal(line, "kvm-mini cannot run in process here: --backend "
+					    "auto runs it nested where kvm-nested is OK, else natively "
 					    "(the rest of what the default experiment needs is there)");
 		}
 		nlines++;
