@@ -213,7 +213,14 @@ fi
 cat "$dir/base.cpio.gz" "$tmp/extra.cpio.gz" >"$tmp/initrd"
 : >"$tmp/ttyS1"
 
-qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem_mb" -display none \
+# QEMU dies with this script even when the script is SIGKILLed (a test's own
+# timeout, the OOM killer), where no trap runs: setpriv sets its parent-death
+# signal (the parent is this shell) before it execs QEMU.
+pdeath=
+if setpriv --help 2>/dev/null | grep -q -- --pdeathsig; then
+	pdeath="setpriv --pdeathsig KILL"
+fi
+$pdeath qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem_mb" -display none \
 	-monitor none -no-reboot -serial stdio -serial "file:$tmp/ttyS1" \
 	-kernel "$dir/vmlinuz" -initrd "$tmp/initrd" \
 	-append "console=ttyS0 quiet loglevel=3 panic=-1" </dev/null >"$tmp/console" 2>&1 &
