@@ -51,6 +51,13 @@
 
 #define KVM_MINI TEST_BINDIR "/kvm-mini"
 #define HARNESS TEST_SCRIPTS "/kvm-nested.sh"
+/*
+ * The harness's own limit (a boot takes 10-55 s) and, far later, ours: its
+ * clock is a count of 0.1 s sleeps, which a loaded host stretches (400 of
+ * them took 446 s), and its own limit ends the boot with a message.
+ */
+#define HARNESS_TIMEOUT_S "240"
+#define HARNESS_KILL_MS 600000
 #define MS 1000000ll
 #define SEC 1000000000ll
 
@@ -61,6 +68,7 @@ struct scenario {
 	const char *args[20];
 	int sig;                       /* sent @sig_after_ms after the start, 0: none */
 	int sig_after_ms;
+	int own_boot;                  /* nested: in a boot of its own, one L1 CPU */
 };
 
 /* Where the guest image runs (KMINI_IMAGE_GPA, KMINI_IMAGE_MAX of kvm-mini/abi.h). */
@@ -68,27 +76,30 @@ struct scenario {
 #define IMAGE_END 0x200000ull
 
 static const struct scenario scenarios[] = {
-	{ "boot", { "--tasks", "2", "--duration", "1s" }, 0, 0 },
-	{ "fair", { "--tasks", "2", "--duration", "2s" }, 0, 0 },
-	{ "steal", { "--pin", "0", "--tasks", "2", "--hog", "0:1s:1s", "--duration", "3s" }, 0, 0 },
-	{ "other", { "--pin", "0", "--tasks", "2", "--hog", "1:1s:1s", "--duration", "3s" }, 0, 0 },
+	{ "boot", { "--tasks", "2", "--duration", "1s" }, 0, 0, 0 },
+	{ "fair", { "--tasks", "2", "--duration", "2s" }, 0, 0, 0 },
+	{ "steal", { "--pin", "0", "--tasks", "2", "--hog", "0:1s:1s", "--duration", "3s" },
+	  0, 0, 0 },
+	{ "other", { "--pin", "0", "--tasks", "2", "--hog", "1:1s:1s", "--duration", "3s" },
+	  0, 0, 0 },
 	{ "two", { "--vcpus", "2", "--pin", "0", "--workload", "inf-loop", "--duration", "2s" },
-	  0, 0 },
+	  0, 0, 0 },
 	{ "pin01", { "--vcpus", "2", "--pin", "0,1", "--tasks", "4", "--units", "50",
-		     "--duration", "2s" }, 0, 0 },
-	{ "idle", { "--workload", "idle", "--duration", "1s" }, 0, 0 },
-	{ "fault", { "--workload", "test-fault", "--duration", "1s" }, 0, 0 },
-	{ "garbage", { "--workload", "test-garbage", "--duration", "1s" }, 0, 0 },
-	{ "ringidx", { "--workload", "test-ring-corrupt", "--duration", "1s" }, 0, 0 },
-	{ "noyield", { "--workload", "test-no-yield", "--duration", "700ms" }, 0, 0 },
-	{ "ring0loop", { "--workload", "test-ring0-loop", "--duration", "1s" }, 0, 0 },
-	{ "triple", { "--workload", "test-triple-fault", "--duration", "1s" }, 0, 0 },
-	{ "emulation", { "--workload", "test-emulation", "--duration", "1s" }, 0, 0 },
-	{ "badop", { "--workload", "test-bad-opcode", "--duration", "1s" }, 0, 0 },
-	{ "sigint", { "--tasks", "2", "--duration", "5s" }, SIGINT, 2000 },
+		     "--duration", "2s" }, 0, 0, 0 },
+	{ "idle", { "--workload", "idle", "--duration", "1s" }, 0, 0, 0 },
+	{ "fault", { "--workload", "test-fault", "--duration", "1s" }, 0, 0, 0 },
+	{ "garbage", { "--workload", "test-garbage", "--duration", "1s" }, 0, 0, 0 },
+	{ "ringidx", { "--workload", "test-ring-corrupt", "--duration", "1s" }, 0, 0, 0 },
+	{ "noyield", { "--workload", "test-no-yield", "--duration", "700ms" }, 0, 0, 0 },
+	/* see group_setup() */
+	{ "ring0loop", { "--workload", "test-ring0-loop", "--duration", "1s" }, 0, 0, 1 },
+	{ "triple", { "--workload", "test-triple-fault", "--duration", "1s" }, 0, 0, 0 },
+	{ "emulation", { "--workload", "test-emulation", "--duration", "1s" }, 0, 0, 0 },
+	{ "badop", { "--workload", "test-bad-opcode", "--duration", "1s" }, 0, 0, 0 },
+	{ "sigint", { "--tasks", "2", "--duration", "5s" }, SIGINT, 2000, 0 },
 	{ "sigterm", { "--vcpus", "2", "--pin", "0,1", "--tasks", "2", "--duration", "5s" },
-	  SIGTERM, 2000 },
-	{ "sigearly", { "--duration", "5s" }, SIGTERM, 100 },
+	  SIGTERM, 2000, 0 },
+	{ "sigearly", { "--duration", "5s" }, SIGTERM, 100, 0 },
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -224,13 +235,30 @@ static int children_named(const char *comm)
 	return c.n;
 }
 
+/* The parent of process @pid, -1 when unknown. */
+static int parent_of(const char *pid)
+{
+	char path[300], *stat, *rp;
+	int ppid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	stat = support_slurp(path);
+	rp = strrchr(stat, ')');
+	if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
+		ppid = -1;
+	free(stat);
+	return ppid;
+}
+
 /*
- * A QEMU started by scripts/kvm-nested.sh whose run directory (its
- * -initrd's) is gone: the harness removes it when it ends, after killing
- * its QEMU, so such a QEMU outlived its harness. Named in leaked_qemu.
+ * A QEMU that scripts/kvm-nested.sh of this tree started and that outlived
+ * its harness: its run directory (its -initrd's) is gone, which the harness
+ * removes after killing its QEMU, or it has no parent left (a harness that
+ * was itself killed). Named in leaked_qemu.
  */
 static void note_leaked_qemu(const char *pid, char *cmd, size_t len, void *arg)
 {
+	static const char ours[] = TEST_ROOT "/build/nested/run.";
 	char *a, *initrd;
 	size_t m;
 
@@ -241,11 +269,11 @@ static void note_leaked_qemu(const char *pid, char *cmd, size_t len, void *arg)
 		if (strcmp(a, "-initrd"))
 			continue;
 		initrd = a + strlen(a) + 1;
-		if (strstr(initrd, "/build/nested/run.") && access(initrd, F_OK) != 0) {
-			m = strlen(leaked_qemu);
-			snprintf(leaked_qemu + m, sizeof(leaked_qemu) - m, "pid %s (%s) ", pid,
-				 initrd);
-		}
+		if (strncmp(initrd, ours, sizeof(ours) - 1) ||
+		    (access(initrd, F_OK) == 0 && parent_of(pid) != 1))
+			continue;
+		m = strlen(leaked_qemu);
+		snprintf(leaked_qemu + m, sizeof(leaked_qemu) - m, "pid %s (%s) ", pid, initrd);
 	}
 }
 
@@ -317,10 +345,11 @@ static void scenario_script(char *script, size_t size, const struct scenario *sc
 
 /*
  * Run the scenarios @list into <@out>/<name>/{rc,ms,left,stdout,stderr,res/}
- * (and, nested with @with_probe, test_kvmprobe into <@out>/kvmprobe/).
+ * (and, nested with @with_probe, test_kvmprobe into <@out>/kvmprobe/), in
+ * an L1 guest of @smp CPUs.
  */
 static void run_scenarios(const struct scenario *const *list, size_t n, const char *out,
-			  int with_probe)
+			  int with_probe, const char *smp)
 {
 	struct support_run r;
 	char path[PATH_MAX - 16];
@@ -374,10 +403,11 @@ static void run_scenarios(const struct scenario *const *list, size_t n, const ch
 		static char script[32768];
 		static char libs[8][PATH_MAX];
 		char collect[PATH_MAX + 16], loader[NAME_MAX + 1];
-		const char *argv[40] = { HARNESS, "--timeout", "400", "--file", TEST_KMINI_STATIC,
-					 "--collect", collect };
-		double t0 = support_now_ms();
-		size_t a = 7, nlibs = 0;
+		const char *argv[40] = { HARNESS, "--timeout", HARNESS_TIMEOUT_S, "--smp", smp,
+					 "--file", TEST_KMINI_STATIC, "--collect", collect };
+		double t0;
+		size_t a = 9, nlibs = 0;
+		int attempt;
 
 		script[0] = 0;
 		for (i = 0; i < n; i++)
@@ -402,20 +432,40 @@ static void run_scenarios(const struct scenario *const *list, size_t n, const ch
 		argv[a++] = script;
 		argv[a] = NULL;
 		snprintf(collect, sizeof(collect), "/tmp/kt:%s", out);
-		support_run(argv, 450000, &r);
-		find_leaked_qemus();
-		print_message("nested boot with %zu scenario(s) took %.1f s:\n%s", n,
-			      (support_now_ms() - t0) / 1e3, r.out);
+		for (attempt = 1;; attempt++) {
+			t0 = support_now_ms();
+			support_run(argv, HARNESS_KILL_MS, &r);
+			find_leaked_qemus();
+			print_message("nested boot (%s L1 CPUs) with %zu scenario(s) took %.1f s:\n"
+				      "%s", smp, n, (support_now_ms() - t0) / 1e3, r.out);
+			/* 124: the L1 guest froze (see group_setup()); once more, then fail */
+			if (r.exit_code != 124 || attempt == 2)
+				break;
+			print_message("the nested guest timed out (%s); booting it once more\n",
+				      r.err);
+			support_run_free(&r);
+		}
 		if (r.exit_code != 0)
 			fail_msg("scripts/kvm-nested.sh exited %d: %s", support_status(&r), r.err);
 		support_run_free(&r);
 	}
 }
 
+/*
+ * Nested, ring0loop runs in a boot of its own with one L1 CPU: with two, a
+ * guest spinning in ring 0 with interrupts off mid-run deadlocked the L1
+ * kernel in 1 of 42 runs (and 3 more with variants of the payload; L1's
+ * soft-lockup watchdog named kvm-mini's main thread on one CPU and
+ * rcu_preempt on the other: an IPI between L1 CPUs lost under QEMU TCG's
+ * nested SVM, it seems), which takes every other scenario of the boot down
+ * with it. With one L1 CPU: 100 of 100 clean. The 2-CPU boot froze once
+ * more, in test-garbage, with no watchdog line: a boot that times out is
+ * run once more (run_scenarios()). On a real /dev/kvm all run alike.
+ */
 static int group_setup(void **state)
 {
-	const struct scenario *list[NSCEN];
-	size_t i;
+	const struct scenario *list[NSCEN], *own[NSCEN];
+	size_t i, n = 0, nown = 0;
 
 	(void)state;
 	choose_route();
@@ -423,11 +473,17 @@ static int group_setup(void **state)
 		return 0;
 	if (support_mkdtemp(topdir, sizeof(topdir), "kvm-mini"))
 		return -1;
-	for (i = 0; i < NSCEN; i++)
-		list[i] = &scenarios[i];
+	for (i = 0; i < NSCEN; i++) {
+		if (scenarios[i].own_boot && route == ROUTE_NESTED)
+			own[nown++] = &scenarios[i];
+		else
+			list[n++] = &scenarios[i];
+	}
 	print_message("kvm-mini route: %s\n", route == ROUTE_DIRECT ? "/dev/kvm" :
 		      "nested (scripts/kvm-nested.sh)");
-	run_scenarios(list, NSCEN, topdir, 1);
+	run_scenarios(list, n, topdir, 1, "2");
+	if (nown)
+		run_scenarios(own, nown, topdir, 0, "1");
 	return 0;
 }
 
@@ -590,7 +646,7 @@ static void timed(const char *name, const char *(*check)(const struct outcome *o
 		return;
 	print_message("%s: %s; running it once more\n", name, why);
 	snprintf(again, sizeof(again), "%s/retry-%d", topdir, ++retries);
-	run_scenarios(list, 1, again, 0);
+	run_scenarios(list, 1, again, 0, list[0]->own_boot ? "1" : "2");
 	load(again, name, &o);
 	expect_ok(&o);
 	why = check(&o);
