@@ -396,6 +396,7 @@ run: deps
 # (SOAK_SECONDS=N for another length); scripts/soak.sh says what it checks.
 .PHONY: soak
 soak: tools
+	-$(Q)$(MAKE) --no-print-directory $(KMINI_STATIC)
 	$(Q)SOAK_SECONDS=$(or $(SOAK_SECONDS),600) scripts/soak.sh $(BIN)
 
 # ---- benchmarks (bench/): figures beside same-run baselines, never pass/fail --
