@@ -37,6 +37,7 @@
 #include "common/procstat.h"
 #include "common/schedstat.h"
 #include "host-tools/virt.h"
+#include "tests/support/libvirtd.h"
 #include "tests/support/run.h"
 #include "tests/support/spindom.h"
 
@@ -140,39 +141,16 @@ static void watchdog(int sig)
 	_exit(1);
 }
 
-/* Is any process running QEMU for domain @name? Its pid, or 0. */
+/*
+ * Is any process running QEMU for domain @name (exactly: the comma ends
+ * QEMU's "guest=NAME," argument)? Its pid, or 0.
+ */
 static pid_t qemu_of(const char *name)
 {
-	char needle[128], path[300], buf[4096];
-	struct dirent *de;
-	pid_t found = 0;
-	ssize_t n, i;
-	DIR *d;
-	int fd;
+	char prefix[128];
 
-	snprintf(needle, sizeof(needle), "guest=%s,", name);
-	d = opendir("/proc");
-	assert_non_null(d);
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		for (i = 0; i < n; i++)
-			if (buf[i] == '\0')
-				buf[i] = ' ';
-		buf[n] = '\0';
-		if (strstr(buf, "qemu-system") && strstr(buf, needle))
-			found = (pid_t)strtol(de->d_name, NULL, 10);
-	}
-	closedir(d);
-	return found;
+	snprintf(prefix, sizeof(prefix), "%s,", name);
+	return support_qemu_of(prefix);
 }
 
 static void skip_unless_ready(void)
