@@ -2,6 +2,9 @@
 # Run every test binary under DIR (unit first, then integration), print each
 # one's cmocka output, and close with one line "N passed, N failed, N skipped"
 # summed over all of them. Exit 1 if any test failed or a binary crashed.
+# Before that line it repeats, for every failed or skipped test, its name and
+# what it printed, so that the end of a long log (all a CI summary may keep)
+# says what went wrong.
 #
 # Under ThreadSanitizer (DIR is build/tsan/tests) every program, the tools
 # the tests start included, reads the explained suppressions of
@@ -12,6 +15,8 @@
 set -u
 dir=${1:?usage: run-tests.sh BUILD/tests}
 passed=0 failed=0 skipped=0 crashed=0
+recap=$(mktemp) || exit 1
+trap 'rm -f "$recap"' EXIT
 
 # The reason to skip test binary $1 under TSan, or nothing.
 tsan_skip_reason() {
@@ -51,9 +56,28 @@ for kind in unit integration; do
 		if [ "$rc" -ne 0 ] && [ -z "$f" ]; then
 			echo "run-tests: error: $t exited with status $rc" >&2
 			crashed=$((crashed + 1))
+			printf '%s exited with status %s; its last lines:\n' \
+				"${t##*/}" "$rc" >>"$recap"
+			printf '%s\n' "$out" | tail -n 20 | sed 's/^/  /' >>"$recap"
 		fi
+		# Each failed or skipped test: its name and the lines it printed
+		# between its RUN line and its verdict (the last 40 of them).
+		printf '%s\n' "$out" | awk -v bin="${t##*/}" '
+			/^\[ RUN      \] / { name = $4; n = 0; next }
+			name != "" && /^\[  (FAILED  |SKIPPED )\] / && $4 == name {
+				print $2 " " bin ": " name
+				for (i = (n > 40 ? n - 39 : 1); i <= n; i++)
+					print "  " buf[i]
+				name = ""; next
+			}
+			/^\[       OK \] / { name = ""; next }
+			name != "" { buf[++n] = $0 }' >>"$recap"
 	done
 done
 failed=$((failed + crashed))
+if [ -s "$recap" ]; then
+	echo "run-tests: the tests that failed or were skipped, again:"
+	cat "$recap"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
