@@ -89,7 +89,8 @@ stealscope_SRCS := experiments/stealscope.c experiments/cmd-run.c experiments/cm
 # libvirt: only host-tools/virt-libvirt.c includes it; only what links that object gets -lvirt.
 LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
 LIBVIRT_LIBS   := $(shell pkg-config --libs libvirt 2>/dev/null || echo -lvirt)
-VIRT_SRCS := host-tools/virt.c host-tools/virtstats.c host-tools/virt-libvirt.c
+VIRT_SRCS := host-tools/virt.c host-tools/virtstats.c host-tools/virt-libvirt.c \
+	host-tools/bootfiles.c
 TOOLS += virt-vcpus
 virt-vcpus_SRCS := host-tools/virt-vcpus.c $(VIRT_SRCS)
 $(BUILD)/host-tools/virt-libvirt.o: ALL_CFLAGS += $(LIBVIRT_CFLAGS)
@@ -255,7 +256,8 @@ test_backend_libvirt_SRCS := $(LIBVIRT_BACKEND_SRCS) experiments/rundata.c \
 	experiments/runfiles.c experiments/runsum.c experiments/summary.c \
 	experiments/runprogress.c experiments/backend-native.c experiments/spec.c \
 	experiments/policy.c guest-tools/calibrate.c guest-tools/workunit.c \
-	host-tools/virtstats.c
+	host-tools/virtstats.c host-tools/bootfiles.c
+test_bootfiles_SRCS := host-tools/bootfiles.c
 test_bench_stats_SRCS := bench/stats.c
 test_bench_table_SRCS := bench/table.c bench/stats.c
 # The strict exposition parser (integration tests link tests/support/ whole).

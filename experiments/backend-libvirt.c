@@ -80,11 +80,19 @@ int libvirt_open(struct libvirt_session *ls, const struct virt_ops *ops, const c
 	return rc;
 }
 
+int libvirt_stage_image(struct libvirt_session *ls)
+{
+	const char *files[] = { ls->image.kernel, ls->image.initrd };
+
+	return bootfiles_stage(&ls->boot, files, 2, NULL);
+}
+
 void libvirt_close(struct libvirt_session *ls)
 {
 	if (ls->ops && ls->conn)
 		ls->ops->close(ls->conn);
 	ls->conn = NULL;
+	bootfiles_remove(&ls->boot);
 }
 
 /* ---- one repetition ----------------------------------------------------------------- */
@@ -165,8 +173,8 @@ static int make_xml(struct lvrun *lv, const char *name, char **xml)
 	in.name = name;
 	in.description = desc;
 	in.domain_type = lv->ls->domain_type;
-	in.kernel = lv->ls->image.kernel;
-	in.initrd = lv->ls->image.initrd;
+	in.kernel = lv->ls->boot.path[0];
+	in.initrd = lv->ls->boot.path[1];
 	in.cmdline = cmdline;
 	in.serial_path = lv->serial;
 	in.emulator_cpus = &emu;

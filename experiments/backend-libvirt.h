@@ -34,6 +34,7 @@
 
 #include "common/hostinfo.h"
 #include "experiments/guestimage.h"
+#include "host-tools/bootfiles.h"
 #include "experiments/rundata.h"
 #include "host-tools/virt.h"
 
@@ -64,6 +65,7 @@ struct libvirt_session {
 	char uri[512];
 	char domain_type[8];           /* "kvm" or "qemu" */
 	struct guestimage image;
+	struct bootfiles boot;         /* image.kernel and initrd as the domain names them */
 	char experiment[SPEC_NAME_MAX];
 	int ndomains;                  /* created so far: numbers the domains' names */
 };
@@ -72,13 +74,24 @@ struct libvirt_session {
  * Connect @ls to @uri with @ops (read-write: domains are created) for a
  * run of @experiment with domains of @domain_type. Returns 0, or the op's
  * -errno (logged: -ECONNREFUSED when no daemon answers, -EACCES, ...).
- * The caller then sets ls->image (guestimage_find()) before the first
- * repetition.
+ * The caller then sets ls->image (guestimage_find()) and calls
+ * libvirt_stage_image() before the first repetition.
  */
 int libvirt_open(struct libvirt_session *ls, const struct virt_ops *ops, const char *uri,
 		 const char *domain_type, const char *experiment);
 
-/* Close the connection (autodestroy ends any domain still there). */
+/*
+ * Make ls->image's kernel and initramfs readable by the daemon's QEMU (see
+ * host-tools/bootfiles.h: a copy under /var/tmp when the image sits under
+ * a private directory); the domains then name ls->boot's paths. Returns 0
+ * or -errno (logged).
+ */
+int libvirt_stage_image(struct libvirt_session *ls);
+
+/*
+ * Close the connection (autodestroy ends any domain still there) and
+ * remove any copy libvirt_stage_image() made.
+ */
 void libvirt_close(struct libvirt_session *ls);
 
 /* One repetition to run. */

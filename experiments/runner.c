@@ -508,6 +508,8 @@ static int open_libvirt(struct run_ctx *c)
 	c->lv_open = 1;
 	if (guestimage_find(&c->lv.image))
 		return EXIT_UNSUPPORTED;
+	if (libvirt_stage_image(&c->lv))
+		return EXIT_FAIL;
 	if (!strcmp(type, "qemu"))
 		c->guest_steal_note = "TCG (domain type qemu) has no steal clock: nothing "
 				      "tells the guest about steal, so its figures are not 0 but "

@@ -36,6 +36,7 @@
 #include "common/parse.h"
 #include "common/procstat.h"
 #include "common/schedstat.h"
+#include "host-tools/bootfiles.h"
 #include "host-tools/virt.h"
 #include "tests/support/libvirtd.h"
 #include "tests/support/run.h"
@@ -76,6 +77,7 @@
 
 /* State shared by the tests, set up once for the group. */
 static struct {
+	struct bootfiles boot;         /* the spinning guest, where QEMU can read it */
 	const char *skip;              /* why the daemon tests cannot run here */
 	const struct virt_ops *ops;
 	struct virt_conn *conn;
@@ -278,6 +280,7 @@ static const char *bring_up_daemon(void)
 
 static int group_setup(void **state)
 {
+	const char *spin = TEST_SPIN_GUEST;
 	cpu_set_t online;
 	double t0;
 
@@ -315,6 +318,9 @@ static int group_setup(void **state)
 	snprintf(T.dir, sizeof(T.dir), "/tmp/stealscope-libvirt-XXXXXX");
 	assert_non_null(mkdtemp(T.dir));
 	snprintf(T.serial, sizeof(T.serial), "%s/serial.log", T.dir);
+	/* libvirt's QEMU cannot read it under a private checkout: then a copy */
+	if (bootfiles_stage(&T.boot, &spin, 1, NULL))
+		fail_msg("staging %s: %s", spin, log_last_error());
 	return 0;
 }
 
@@ -337,6 +343,7 @@ static int group_teardown(void **state)
 			      (int)qemu_of(T.name));
 		rc = -1;
 	}
+	bootfiles_remove(&T.boot);
 	if (T.held && libvirtd_script("stop", 60000) != 0)
 		rc = -1;
 	if (T.dir[0])
@@ -477,7 +484,7 @@ static void test_libvirt_spinning_domain_boots(void **state)
 		print_message("skipped: %s\n", T.skip);
 		skip();
 	}
-	support_spin_domain_xml(xml, sizeof(xml), T.name, VCPU_CPU, EMU_CPU, TEST_SPIN_GUEST,
+	support_spin_domain_xml(xml, sizeof(xml), T.name, VCPU_CPU, EMU_CPU, T.boot.path[0],
 				T.serial);
 	t0 = support_now_ms();
 	if (T.ops->create_transient(T.conn, xml, VIRT_CREATE_AUTODESTROY, &T.dom))

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "common/procstat.h"
 #include "common/schedstat.h"
+#include "host-tools/bootfiles.h"
 #include "host-tools/virt.h"
 #include "tests/support/promparse.h"
 #include "tests/support/run.h"
@@ -65,6 +66,7 @@
 #define ATTEMPTS 3
 
 static struct {
+	struct bootfiles boot;         /* the spinning guest, where QEMU can read it */
 	const char *skip;              /* why the daemon tests cannot run */
 	const struct virt_ops *ops;
 	struct virt_conn *conn;
@@ -407,6 +409,7 @@ static void test_watch_unreachable_uri_retried(void **state)
 
 static int group_setup(void **state)
 {
+	const char *spin = TEST_SPIN_GUEST;
 	char xml[4096], serial[128];
 	char *text = NULL;
 	int i;
@@ -427,7 +430,10 @@ static int group_setup(void **state)
 	snprintf(T.dir, sizeof(T.dir), "/tmp/stealscope-watch-XXXXXX");
 	assert_non_null(mkdtemp(T.dir));
 	snprintf(serial, sizeof(serial), "%s/serial.log", T.dir);
-	support_spin_domain_xml(xml, sizeof(xml), T.name, VCPU_CPU, EMU_CPU, TEST_SPIN_GUEST,
+	/* libvirt's QEMU cannot read it under a private checkout: then a copy */
+	if (bootfiles_stage(&T.boot, &spin, 1, NULL))
+		fail_msg("staging %s: %s", spin, log_last_error());
+	support_spin_domain_xml(xml, sizeof(xml), T.name, VCPU_CPU, EMU_CPU, T.boot.path[0],
 				serial);
 	if (T.ops->create_transient(T.conn, xml, VIRT_CREATE_AUTODESTROY, &T.dom))
 		fail_msg("creating %s: %s", T.name, log_last_error());
@@ -454,6 +460,7 @@ static int group_teardown(void **state)
 		T.ops->free_domain(T.dom);
 	}
 	T.ops->close(T.conn);
+	bootfiles_remove(&T.boot);
 	support_watchdog(NULL, NULL, 0);
 	if (support_libvirtd_down(&T.d))
 		rc = -1;

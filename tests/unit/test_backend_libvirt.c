@@ -333,6 +333,10 @@ static void open_session(struct libvirt_session *ls, const char *type)
 	snprintf(img.initrd, sizeof(img.initrd), "/img/initramfs.cpio.gz");
 	assert_int_equal(libvirt_open(ls, &fake_ops, "fake:///", type, "sched-virt"), 0);
 	ls->image = img;
+	/* the files do not exist: what libvirt_stage_image() would give for reachable ones */
+	ls->boot.n = 2;
+	snprintf(ls->boot.path[0], sizeof(ls->boot.path[0]), "%s", img.kernel);
+	snprintf(ls->boot.path[1], sizeof(ls->boot.path[1]), "%s", img.initrd);
 	F.destroys = 0;
 }
 
