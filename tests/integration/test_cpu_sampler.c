@@ -18,7 +18,6 @@
 #include "tests/support/promparse.h"
 #include "tests/support/run.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -348,20 +347,6 @@ static void test_cpu_sampler_table_format(void **state)
 	support_run_free(&r);
 }
 
-/* Whether @dir holds an entry whose name starts with @prefix. */
-static int temp_left_in(const char *dir, const char *prefix)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int found = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		found |= !strncmp(de->d_name, prefix, strlen(prefix));
-	closedir(d);
-	return found;
-}
-
 /*
  * --format table --out FILE: written atomically (resdir's afile), so the
  * file appears whole at the end and no temporary is left beside it.
@@ -384,7 +369,7 @@ static void test_cpu_sampler_table_to_file(void **state)
 	assert_non_null(strstr(text, "%idle"));
 	assert_int_equal(support_count_substr(text, "\n"), 3);	/* header, CPUs 0 and 1 */
 	free(text);
-	assert_false(temp_left_in(tmpdir, "table.txt.tmp."));
+	assert_int_equal(support_count_entries(tmpdir, "table.txt.tmp."), 0);
 	/* a directory that does not exist: a failure, said once, nothing written */
 	support_run(bad, RUN_TIMEOUT_MS, &r);
 	assert_int_equal(r.exit_code, 1);
@@ -846,7 +831,7 @@ static void test_cpu_sampler_prometheus_textfile_follows_proc_stat(void **state)
 	assert_non_null(text);
 	promparse_promtool_ok(text);
 	free(text);
-	assert_false(temp_left_in(tmpdir, "cpu.prom.tmp."));
+	assert_int_equal(support_count_entries(tmpdir, "cpu.prom.tmp."), 0);
 	free(prev);
 	free(start);
 	support_run_free(&r);

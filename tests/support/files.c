@@ -11,9 +11,11 @@
 
 #include "tests/support/files.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int support_mkdtemp(char *buf, size_t len, const char *tag)
@@ -53,4 +55,19 @@ char *support_read_file(const char *path)
 	buf[n] = '\0';
 	fclose(fp);
 	return buf;
+}
+
+int support_count_entries(const char *dir, const char *part)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    (!part || strstr(de->d_name, part)))
+			n++;
+	closedir(d);
+	return n;
 }

@@ -26,4 +26,10 @@ int support_rmtree(const char *dir);
  */
 char *support_read_file(const char *path);
 
+/*
+ * How many entries of @dir (. and .. left out) have @part in their name
+ * (NULL: all of them). A directory that cannot be read fails the test.
+ */
+int support_count_entries(const char *dir, const char *part);
+
 #endif

@@ -11,7 +11,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -64,21 +63,6 @@ static int teardown(void **state)
 {
 	(void)state;
 	return support_rmtree(T.root);
-}
-
-/* How many entries @dir has (. and .. left out). */
-static int entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 static void test_bootfiles_reachable(void **state)
@@ -136,7 +120,7 @@ static void test_bootfiles_reachable_files_stay(void **state)
 	assert_string_equal(bf.path[0], a);
 	assert_string_equal(bf.path[1], b);
 	assert_int_equal(bf.staged[0] | bf.staged[1], 0);
-	assert_int_equal(entries(T.base), 0);
+	assert_int_equal(support_count_entries(T.base, NULL), 0);
 	bootfiles_remove(&bf);
 	/* removing staged nothing removes nothing */
 	assert_int_equal(access(a, R_OK), 0);
@@ -182,11 +166,11 @@ static void test_bootfiles_private_files_copied(void **state)
 	assert_int_equal(stat(bf.dir, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
 	assert_int_equal(bootfiles_reachable(bf.path[0]), 1);
-	assert_int_equal(entries(T.base), 1);
-	assert_int_equal(entries(bf.dir), 1);
+	assert_int_equal(support_count_entries(T.base, NULL), 1);
+	assert_int_equal(support_count_entries(bf.dir, NULL), 1);
 
 	bootfiles_remove(&bf);
-	assert_int_equal(entries(T.base), 0);
+	assert_int_equal(support_count_entries(T.base, NULL), 0);
 	assert_string_equal(bf.dir, "");
 	/* the originals are untouched */
 	assert_int_equal(access(a, R_OK), 0);
@@ -226,7 +210,7 @@ static void test_bootfiles_big_file_copied_whole(void **state)
 	free(back);
 	free(buf);
 	bootfiles_remove(&bf);
-	assert_int_equal(entries(T.base), 0);
+	assert_int_equal(support_count_entries(T.base, NULL), 0);
 }
 
 static void test_bootfiles_failures_leave_nothing(void **state)
@@ -248,7 +232,7 @@ static void test_bootfiles_failures_leave_nothing(void **state)
 	/* two copies of one name would overwrite each other */
 	assert_int_equal(bootfiles_stage(&bf, src, 2, T.base), -EINVAL);
 	assert_non_null(strstr(log_last_error(), "have one name"));
-	assert_int_equal(entries(T.base), 0);
+	assert_int_equal(support_count_entries(T.base, NULL), 0);
 	assert_int_equal(bf.n, 0);
 
 	/* no place to copy to */
@@ -260,13 +244,13 @@ static void test_bootfiles_failures_leave_nothing(void **state)
 	/* the second file is missing: refused before anything is copied */
 	src[1] = "/nonexistent-stealscope/initrd";
 	assert_int_equal(bootfiles_stage(&bf, src, 2, T.base), -ENOENT);
-	assert_int_equal(entries(T.base), 0);
+	assert_int_equal(support_count_entries(T.base, NULL), 0);
 
 	/* the second copy fails (a directory cannot be read as a file): the first goes */
 	src[1] = sub;
 	assert_int_equal(bootfiles_stage(&bf, src, 2, T.base), -EISDIR);
 	assert_non_null(strstr(log_last_error(), "reading"));
-	assert_int_equal(entries(T.base), 0);
+	assert_int_equal(support_count_entries(T.base, NULL), 0);
 	assert_int_equal(bf.n, 0);
 
 	/* a count out of range */

@@ -17,7 +17,6 @@
 #include "common/log.h"
 #include "tests/support/files.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -56,21 +55,6 @@ static int teardown_tmpdir(void **state)
 static void tmp_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", tmpdir, name);
-}
-
-/* Number of entries in @dir other than . and .. */
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 static int exists(const char *path)
@@ -219,7 +203,7 @@ static void test_csvio_temp_gone_after_commit(void **state)
 	assert_int_equal(csvw_commit(w), 0);
 	assert_false(exists(tmp));
 	assert_true(exists(path));
-	assert_int_equal(count_entries(tmpdir), 1);
+	assert_int_equal(support_count_entries(tmpdir, NULL), 1);
 }
 
 static void test_csvio_temp_gone_after_abort(void **state)
@@ -239,7 +223,7 @@ static void test_csvio_temp_gone_after_abort(void **state)
 	csvw_abort(w);
 	assert_false(exists(tmp));
 	assert_false(exists(path));
-	assert_int_equal(count_entries(tmpdir), 0);
+	assert_int_equal(support_count_entries(tmpdir, NULL), 0);
 }
 
 static void test_csvio_ragged_row_refused(void **state)
@@ -259,7 +243,7 @@ static void test_csvio_ragged_row_refused(void **state)
 	assert_int_equal(csvw_i64(w, 2), -EINVAL);
 	assert_int_equal(csvw_commit(w), -EINVAL);
 	assert_false(exists(path));
-	assert_int_equal(count_entries(tmpdir), 0);
+	assert_int_equal(support_count_entries(tmpdir, NULL), 0);
 }
 
 static void test_csvio_open_missing_dir_fails(void **state)
@@ -351,7 +335,7 @@ static void test_csvio_disk_full_enospc(void **state)
 	assert_contains(log_last_error(), path);
 	assert_contains(log_last_error(), "No space left on device");
 	/* Neither the final file nor the temporary remains. */
-	assert_int_equal(count_entries(mnt), 0);
+	assert_int_equal(support_count_entries(mnt, NULL), 0);
 
 	assert_int_equal(umount2(mnt, 0), 0);
 	assert_int_equal(rmdir(mnt), 0);
@@ -646,7 +630,7 @@ static void test_csvio_abort_keeps_old_file(void **state)
 	assert_non_null(text);
 	assert_string_equal(text, "a\n1\n");
 	free(text);
-	assert_int_equal(count_entries(tmpdir), 1);
+	assert_int_equal(support_count_entries(tmpdir, NULL), 1);
 }
 
 /* Write @text as the file @path. */

@@ -60,21 +60,6 @@ static int exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* Entries of @dir whose name contains ".tmp." */
-static int count_tmp_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strstr(de->d_name, ".tmp."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static const char *leaf(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -121,8 +106,8 @@ static void test_resdir_creates_tree_with_marker_and_latest(void **state)
 	assert_true(n > 0);
 	target[n] = '\0';
 	assert_string_equal(target, stamp);  /* relative, so the tree can move */
-	assert_int_equal(count_tmp_entries(prefix), 0);
-	assert_int_equal(count_tmp_entries(dir), 0);
+	assert_int_equal(support_count_entries(prefix, ".tmp."), 0);
+	assert_int_equal(support_count_entries(dir, ".tmp."), 0);
 
 	assert_int_equal(resdir_finish(dir), 0);
 	assert_false(exists(marker));
@@ -246,7 +231,7 @@ static void test_resdir_afile_commit_renames(void **state)
 	assert_non_null(text);
 	assert_string_equal(text, "{\"ok\": 1}\n");
 	free(text);
-	assert_int_equal(count_tmp_entries(tmpdir), 0);
+	assert_int_equal(support_count_entries(tmpdir, ".tmp."), 0);
 }
 
 static void test_resdir_afile_abort_leaves_nothing(void **state)
@@ -269,7 +254,7 @@ static void test_resdir_afile_abort_leaves_nothing(void **state)
 		assert_string_equal(text, "old\n");
 		free(text);
 	}
-	assert_int_equal(count_tmp_entries(tmpdir), 0);
+	assert_int_equal(support_count_entries(tmpdir, ".tmp."), 0);
 }
 
 static void test_resdir_afile_open_missing_dir(void **state)
@@ -313,7 +298,7 @@ static void test_resdir_afile_write_to_full_device(void **state)
 	assert_int_equal(afile_commit(f), -ENOSPC);
 	assert_contains(log_last_error(), "full.txt");
 	assert_contains(log_last_error(), "No space left on device");
-	assert_int_equal(count_tmp_entries(tmpdir), 0);
+	assert_int_equal(support_count_entries(tmpdir, ".tmp."), 0);
 	{
 		char path[128];
 
