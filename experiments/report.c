@@ -306,6 +306,7 @@ static const char css[] =
 	".banner{background:#fff3cd;border:2px solid #e0a800;padding:.8em 1em;"
 	"font-weight:bold;margin:1em 0}\n"
 	".reading{background:#f4f8fb;border-left:4px solid #3a7bd5;padding:.6em 1em}\n"
+	".warning{background:#fff8e1;border-left:4px solid #e0a800;padding:.4em 1em}\n"
 	".skipped{background:#f8f0f0;border-left:4px solid #c0392b;padding:.4em 1em}\n"
 	"table{border-collapse:collapse;font-size:.88em;margin:.5em 0}\n"
 	"th,td{border:1px solid #ccc;padding:.25em .5em}\n"
@@ -502,6 +503,37 @@ static void render_reading(FILE *fp, const struct reportdata *r, const struct re
 	}
 }
 
+/*
+ * The warning the runner prints for a baseline that was not quiet, here for
+ * whoever reads the report: one line per vCPU row (or the "all" row) of
+ * @p's baseline whose run delay exceeds SUMMARY_QUIET_BASELINE_PCT.
+ */
+static void render_noisy_baseline(FILE *fp, const struct reportdata *r,
+				  const struct reportdata_policy *p)
+{
+	char text[320], subject[32];
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++) {
+		const struct reportdata_row *row = &r->rows[i];
+
+		if (strcmp(row->policy, p->name) ||
+		    !summary_baseline_noisy(row->phase, &row->s, SUMMARY_QUIET_BASELINE_PCT))
+			continue;
+		if (strcmp(row->vcpu, "all"))
+			snprintf(subject, sizeof(subject), "vCPU %.16s", row->vcpu);
+		else
+			snprintf(subject, sizeof(subject), "the vCPUs together");
+		snprintf(text, sizeof(text), "The baseline was not quiet: %s spent %.1f%% of the "
+			 "time waiting before any host contention started (other load on the "
+			 "CPU?), so the contended figures and every fraction of the baseline are "
+			 "measured against a disturbed reference.", subject, row->s.host_delay_pct);
+		fputs("<p class=\"warning\">", fp);
+		html(fp, text);
+		fputs("</p>\n", fp);
+	}
+}
+
 static void render_phases(FILE *fp, const struct spec *sp)
 {
 	struct spec_phase ph[SPEC_MAX_PHASES];
@@ -570,8 +602,10 @@ static void render_policy(FILE *fp, const struct reportdata *r, const struct rep
 	}
 	if (p->spec)
 		render_phases(fp, p->spec);
-	if (has_rows)
+	if (has_rows) {
 		render_reading(fp, r, p);
+		render_noisy_baseline(fp, r, p);
+	}
 	else
 		fprintf(fp, "<p>No summary for this policy%s.</p>\n", r->incomplete ?
 			": the run stopped before it was measured" : "");

@@ -40,12 +40,6 @@
 #include <time.h>
 
 #define START_MARGIN_NS (2 * NS_PER_MS)   /* every thread is waiting on t0 by then */
-/*
- * A baseline (no host contention yet) with more run delay than this was
- * disturbed by load from outside the experiment: say so next to the table.
- * Quiet runs here measure 0.0-0.6%; 5% leaves room for the odd tick.
- */
-#define RUNNER_QUIET_BASELINE_PCT 5.0
 
 struct run_ctx {
 	const struct runner_opts *o;   /* with --backend auto resolved */
@@ -730,7 +724,7 @@ int runner_run(const struct runner_opts *o)
 	if (runsum_table(&c.sum, stdout))
 		goto out;
 	fflush(stdout);
-	runsum_warn_noisy_baselines(&c.sum, RUNNER_QUIET_BASELINE_PCT);
+	runsum_warn_noisy_baselines(&c.sum, SUMMARY_QUIET_BASELINE_PCT);
 	printf("report: %s/report.html\n", c.dir);
 	fflush(stdout);
 	ret = rc ? EXIT_FAIL : EXIT_OK;

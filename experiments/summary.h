@@ -261,6 +261,14 @@ int summary_table_header(FILE *fp);
 int summary_table_row(FILE *fp, const struct summary_key *k, const struct phase_summary *s);
 
 /*
+ * A baseline (no host contention yet) with more run delay than this was
+ * disturbed by load from outside the experiment: the runner says so next to
+ * the table and the report next to the reading. Quiet runs here measure
+ * 0.0-0.6%; 5% leaves room for the odd tick.
+ */
+#define SUMMARY_QUIET_BASELINE_PCT 5.0
+
+/*
  * Nonzero when @phase is the uncontended "baseline" and its host run delay
  * exceeds @limit_pct: something other than the experiment's own contention
  * took CPU time from the vCPU, so the contended figures and every fraction

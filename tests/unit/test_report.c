@@ -21,7 +21,6 @@
 #include "experiments/summary.h"
 #include "tests/support/files.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -88,20 +87,6 @@ static char *write_report(void)
 	return slurp_report();
 }
 
-static int count_tmp_entries(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strstr(de->d_name, ".tmp."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static const char classic_spec[] =
 	"[experiment]\n"
 	"name = sched-virt\n"
@@ -164,7 +149,8 @@ static void contended_numbers(struct phase_summary *s)
 	s->host_steal_pct = 0.0;
 }
 
-static void write_summary(const char *policy, int guest)
+/* A summary.csv with a baseline (run delay @baseline_delay_pct) and a contended phase. */
+static void write_summary_delay(const char *policy, int guest, double baseline_delay_pct)
 {
 	struct summary_key k = { policy, NULL, 0 };
 	struct phase_summary s;
@@ -177,7 +163,8 @@ static void write_summary(const char *policy, int guest)
 	contended_numbers(&s);
 	s.work_rate_ups = 480;
 	s.work_rate_frac_of_baseline = 1;
-	s.guest_steal_pct = s.host_delay_pct = s.steal_diff_pct = 0.2;
+	s.guest_steal_pct = s.steal_diff_pct = 0.2;
+	s.host_delay_pct = baseline_delay_pct;
 	s.guest_tick_steal_pct = 0;
 	s.longest_stall_ns = 1.2 * MS;
 	s.p99_gap_ns = 1.1 * MS;
@@ -191,6 +178,11 @@ static void write_summary(const char *policy, int guest)
 	k.phase = "contended";
 	assert_int_equal(summary_csv_rep(w, &k, 0, &s), 0);
 	assert_int_equal(csvw_commit(w), 0);
+}
+
+static void write_summary(const char *policy, int guest)
+{
+	write_summary_delay(policy, guest, 0.2);
 }
 
 static void classic_dir(void)
@@ -209,7 +201,7 @@ static void test_report_classic(void **state)
 	(void)state;
 	classic_dir();
 	assert_int_equal(report_write(dir), 0);
-	assert_int_equal(count_tmp_entries(), 0);
+	assert_int_equal(support_count_entries(dir, ".tmp."), 0);
 	html = slurp_report();
 
 	/* title and description, escaped */
@@ -255,6 +247,31 @@ static void test_report_classic(void **state)
 	/* self-contained: no script, no external URL */
 	assert_not_contains(html, "http://");
 	assert_not_contains(html, "https://");
+	free(html);
+}
+
+/* A baseline the host disturbed: said beside the reading, as the runner says it. */
+static void test_report_noisy_baseline_warned(void **state)
+{
+	char *html;
+
+	(void)state;
+	classic_dir();
+	html = write_report();
+	assert_not_contains(html, "<p class=\"warning\">");
+	free(html);
+
+	write_summary_delay("default", 1, SUMMARY_QUIET_BASELINE_PCT);  /* at the limit: quiet */
+	html = write_report();
+	assert_not_contains(html, "<p class=\"warning\">");
+	free(html);
+
+	write_summary_delay("default", 1, 7.3);
+	html = write_report();
+	assert_contains(html, "<p class=\"warning\">The baseline was not quiet: vCPU 0 spent "
+			"7.3% of the time waiting before any host contention started (other load "
+			"on the CPU?), so the contended figures and every fraction of the baseline "
+			"are measured against a disturbed reference.</p>");
 	free(html);
 }
 
@@ -556,6 +573,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_report_classic, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_report_noisy_baseline_warned, setup_dir,
+						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_report_incomplete_banner, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_report_native_has_no_guest_view, setup_dir,
