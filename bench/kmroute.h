@@ -34,6 +34,8 @@ struct bench_km_group {
 	int done;                      /* its plan ran, or could not */
 	int ok;                        /* runs.csv is there */
 	char why[640];                 /* why not, when done and not ok */
+	char retried[640];             /* nested: why its first boot failed, when it
+					  was booted once more; "" otherwise */
 	char dir[PATH_MAX];            /* the runs' files, runs.csv */
 	struct csv_table runs;
 	int nruns;                     /* in its plan */
