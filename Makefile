@@ -78,6 +78,7 @@ plot-progress_SRCS := plots/plot-progress.c plots/progress.c plots/gnuplot.c
 stealscope_SRCS := experiments/stealscope.c experiments/cmd-run.c experiments/cmd-list.c \
 	experiments/runner.c experiments/backend-native.c experiments/spec.c \
 	experiments/policy.c experiments/summary.c experiments/resplot.c experiments/report.c \
+	experiments/rates.c experiments/chartdata.c \
 	experiments/reportdata.c experiments/cmd-plot.c experiments/cmd-report.c experiments/cmd-doctor.c \
 	guest-tools/workunit.c guest-tools/calibrate.c plots/gnuplot.c plots/progress.c \
 	plots/timeseries.c plots/policies.c \
@@ -209,7 +210,8 @@ test_plot_SRCS := plots/gnuplot.c plots/progress.c plots/timeseries.c
 test_policies_plot_SRCS := plots/gnuplot.c plots/policies.c
 test_resplot_SRCS := experiments/resplot.c experiments/reportdata.c experiments/spec.c \
 	experiments/policy.c experiments/summary.c plots/gnuplot.c plots/progress.c plots/timeseries.c \
-	plots/policies.c
+	plots/policies.c experiments/rates.c experiments/chartdata.c
+test_rates_SRCS := experiments/rates.c
 test_report_SRCS := experiments/report.c experiments/reportdata.c experiments/cmd-report.c \
                     experiments/summary.c experiments/spec.c experiments/policy.c
 test_kvmprobe_SRCS := kvm-mini/kvmprobe.c

@@ -16,7 +16,7 @@
 #include "common/parse.h"
 #include "common/resdir.h"
 #include "experiments/reportdata.h"
-#include "experiments/resplot.h"
+#include "experiments/rates.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -549,7 +549,7 @@ static void render_phases(FILE *fp, const struct spec *sp)
 	fprintf(fp, "; %d repetition%s.</p>\n", sp->repeat, sp->repeat == 1 ? "" : "s");
 }
 
-/* The steal figure's caption: its rates are windowed (experiments/resplot.h). */
+/* The steal figure's caption: its rates are windowed (experiments/rates.h). */
 static void steal_caption(const struct spec *sp, char *buf, size_t len)
 {
 	char span[DURATION_FMT_LEN];
@@ -560,7 +560,7 @@ static void steal_caption(const struct spec *sp, char *buf, size_t len)
 			 "point over a sliding window of max(sample interval, 50ms).");
 		return;
 	}
-	k = resplot_rate_window(sp->sample_interval_ns);
+	k = rates_window(sp->sample_interval_ns);
 	duration_format(k * sp->sample_interval_ns, span, sizeof(span));
 	snprintf(buf, len, "Guest %%steal and host run delay %% over time, per vCPU, each point "
 		 "over a sliding window of %s (%d sample%s): run delay is credited only when the "

@@ -1,9 +1,11 @@
 /*
  * test_resplot: the plots of a results directory, on a copy of
  * tests/fixtures/results-mini (two policies, 200 ms; see its README) made in
- * a mkdtemp directory, never in the tree. The rate derivation runs without
- * gnuplot; drawing every plot, and the errors that name their file, need
- * gnuplot and skip without it. The missing-gnuplot path runs everywhere.
+ * a mkdtemp directory, never in the tree. The chart's reading of
+ * summary.csv (chartdata.c) runs without gnuplot; drawing every plot, and
+ * the errors that name their file, need gnuplot and skip without it. The
+ * missing-gnuplot path runs everywhere. The rates behind the steal figure
+ * are tested on their own in test_rates.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,10 +24,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/csvio.h"
 #include "common/log.h"
+#include "experiments/chartdata.h"
+#include "experiments/rates.h"
 #include "experiments/resplot.h"
+#include "experiments/spec.h"
 #include "plots/gnuplot.h"
+#include "plots/policies.h"
 
 #define MINI TEST_FIXTURES "/results-mini"
 
@@ -198,224 +203,76 @@ static void assert_plot(const struct fixture *f, const char *base, const char *s
 	free(text);
 }
 
-/* ---- the derivation ---------------------------------------------------------------- */
-
-static void test_resplot_rate_pct_clamps_and_guards(void **state)
-{
-	(void)state;
-	/* 5 ms of run delay in 10 ms of wall time. */
-	assert_float_equal(resplot_rate_pct(50000000, 183412, 60000000, 5183412), 50.0, 1e-9);
-	assert_float_equal(resplot_rate_pct(0, 0, 10000000, 10000000), 100.0, 1e-9);
-	assert_float_equal(resplot_rate_pct(0, 7, 10000000, 7), 0.0, 0);
-	/* A counter that went backwards loses the interval: 0, never negative. */
-	assert_float_equal(resplot_rate_pct(0, 9000000, 10000000, 1000000), 0.0, 0);
-	/* No interval, or no value: NaN, not a division by zero. */
-	assert_true(isnan(resplot_rate_pct(10, 0, 10, 5)));
-	assert_true(isnan(resplot_rate_pct(20, 0, 10, 5)));
-	assert_true(isnan(resplot_rate_pct(0, NAN, 10, 5)));
-	assert_true(isnan(resplot_rate_pct(0, 0, 10, NAN)));
-}
-
-static void test_resplot_rates_fixture_fifty_percent(void **state)
-{
-	struct fixture *f = *state;
-	char vcpu[PATH_MAX], rates[PATH_MAX];
-	struct csv_table t;
-	int c_t, c_v, c_d, c_s;
-
-	path_in(f, "shared/rep-1/vcpu.csv", vcpu, sizeof(vcpu));
-	path_in(f, "shared/rep-1/" RESPLOT_RATES_CSV, rates, sizeof(rates));
-	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
-
-	assert_int_equal(csv_table_load(rates, &t), 0);
-	assert_int_equal(t.ncols, 5);
-	c_t = csv_table_col(&t, "t_ns");
-	c_v = csv_table_col(&t, "vcpu");
-	c_d = csv_table_col(&t, "host_delay_pct");
-	c_s = csv_table_col(&t, "guest_steal_pct");
-	assert_true(c_t == 0 && c_v == 1 && c_d == 2 && c_s == 3);
-	assert_int_equal(csv_table_col(&t, "guest_tick_steal_pct"), 4);
-	/* 21 samples 10 ms apart: 20 intervals, each at its midpoint. */
-	assert_int_equal(t.nrows, 20);
-	for (size_t r = 0; r < t.nrows; r++) {
-		int64_t mid = 5000000 + (int64_t)r * 10000000;
-		int in_window = mid > 50000000 && mid < 150000000;
-		char want[32];
-
-		snprintf(want, sizeof(want), "%lld", (long long)mid);
-		assert_string_equal(csv_table_cell(&t, r, c_t), want);
-		assert_string_equal(csv_table_cell(&t, r, c_v), "0");
-		/* host_delay_ns rises 5 ms per 10 ms inside the hog's window. */
-		assert_string_equal(csv_table_cell(&t, r, c_d), in_window ? "50.000" : "0.000");
-		assert_string_equal(csv_table_cell(&t, r, c_s), in_window ? "49.000" : "0.000");
-	}
-	csv_table_free(&t);
-}
-
-static void test_resplot_rates_vcpus_sorted_native_and_odd_samples(void **state)
-{
-	struct fixture *f = *state;
-	char vcpu[PATH_MAX], rates[PATH_MAX];
-	struct csv_table t;
-
-	/* Two vCPUs interleaved out of order, native (no guest columns), one
-	 * repeated timestamp and one counter going backwards. */
-	path_in(f, "v.csv", vcpu, sizeof(vcpu));
-	path_in(f, "r.csv", rates, sizeof(rates));
-	write_text(vcpu, "t_ns,vcpu,pcpu,guest_steal_ns,host_run_ns,host_delay_ns,"
-			 "tick_user,tick_system,tick_idle,tick_steal\n"
-			 "20000000,1,1,,20000000,4000000,,,,\n"
-			 "0,0,0,,0,0,,,,\n"
-			 "0,1,1,,0,0,,,,\n"
-			 "10000000,0,0,,9000000,1000000,,,,\n"
-			 "10000000,1,1,,8000000,2000000,,,,\n"
-			 "10000000,0,0,,9000000,1000000,,,,\n"
-			 "20000000,0,0,,19000000,500000,,,,\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
-	assert_int_equal(csv_table_load(rates, &t), 0);
-	assert_int_equal(t.nrows, 4);
-	assert_string_equal(csv_table_cell(&t, 0, 0), "5000000");
-	assert_string_equal(csv_table_cell(&t, 0, 1), "0");
-	assert_string_equal(csv_table_cell(&t, 0, 2), "10.000");
-	assert_string_equal(csv_table_cell(&t, 0, 3), "");
-	/* 1 ms -> 0.5 ms: backwards, clamped to 0. */
-	assert_string_equal(csv_table_cell(&t, 1, 0), "15000000");
-	assert_string_equal(csv_table_cell(&t, 1, 2), "0.000");
-	assert_string_equal(csv_table_cell(&t, 2, 1), "1");
-	assert_string_equal(csv_table_cell(&t, 2, 2), "20.000");
-	assert_string_equal(csv_table_cell(&t, 3, 0), "15000000");
-	assert_string_equal(csv_table_cell(&t, 3, 2), "20.000");
-	assert_string_equal(csv_table_cell(&t, 3, 3), "");
-	assert_string_equal(csv_table_cell(&t, 3, 4), "");    /* no guest ticks either */
-	csv_table_free(&t);
-}
-
-/* A guest with tick accounting (kvm-mini): the share of its ticks charged to steal. */
-static void test_resplot_rates_guest_tick_steal(void **state)
-{
-	struct fixture *f = *state;
-	char vcpu[PATH_MAX], rates[PATH_MAX];
-	struct csv_table t;
-
-	path_in(f, "v.csv", vcpu, sizeof(vcpu));
-	path_in(f, "r.csv", rates, sizeof(rates));
-	write_text(vcpu, "t_ns,vcpu,pcpu,guest_steal_ns,host_run_ns,host_delay_ns,"
-			 "tick_user,tick_system,tick_idle,tick_steal\n"
-			 "0,0,0,0,0,0,0,0,0,0\n"
-			 "10000000,0,0,0,10000000,0,2,0,0,0\n"
-			 "20000000,0,0,5000000,15000000,5000000,2,1,0,1\n"
-			 "30000000,0,0,5000000,25000000,5000000,,,,\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
-	assert_int_equal(csv_table_load(rates, &t), 0);
-	assert_int_equal(t.nrows, 3);
-	assert_string_equal(csv_table_cell(&t, 0, 4), "0.000");
-	assert_string_equal(csv_table_cell(&t, 1, 3), "50.000");
-	assert_string_equal(csv_table_cell(&t, 1, 4), "50.000");    /* 1 steal tick of 2 */
-	assert_string_equal(csv_table_cell(&t, 2, 4), "");          /* a sample without ticks */
-	csv_table_free(&t);
-}
-
-static void test_resplot_rates_errors_name_the_file(void **state)
-{
-	struct fixture *f = *state;
-	char vcpu[PATH_MAX], rates[PATH_MAX];
-	struct stat st;
-
-	path_in(f, "v.csv", vcpu, sizeof(vcpu));
-	path_in(f, "r.csv", rates, sizeof(rates));
-
-	write_text(vcpu, "t_ns,vcpu,guest_steal_ns\n0,0,0\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates, 1), -EINVAL);
-	assert_non_null(strstr(log_last_error(), vcpu));
-	assert_non_null(strstr(log_last_error(), "missing column 'host_delay_ns'"));
-
-	write_text(vcpu, "t_ns,vcpu,guest_steal_ns,host_delay_ns\n0,0,0,0\n"
-			 "10000000,0,0,5ms\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates, 1), -EINVAL);
-	assert_non_null(strstr(log_last_error(), vcpu));
-	assert_non_null(strstr(log_last_error(), "data row 2, column host_delay_ns"));
-
-	write_text(vcpu, "t_ns,vcpu,guest_steal_ns,host_delay_ns\n0,0,0,0\n0,1,0,0\n");
-	assert_int_equal(resplot_write_rates(vcpu, rates, 1), -EINVAL);
-	assert_non_null(strstr(log_last_error(), "no vCPU has two samples"));
-	/* Nothing half-written is left under the final name. */
-	assert_int_equal(stat(rates, &st), -1);
-
-	path_in(f, "none.csv", vcpu, sizeof(vcpu));
-	assert_int_equal(resplot_write_rates(vcpu, rates, 1), -ENOENT);
-	assert_non_null(strstr(log_last_error(), vcpu));
-}
+/* ---- the chart's numbers (chartdata.c) ---------------------------------------------- */
 
 /*
- * schedstat credits run delay when the thread gets the CPU back, in lumps:
- * a vCPU thread on half a CPU reads 80, 20, 80, 20, 50 % per 10 ms interval
- * here (25 ms in every 50 ms). A 50 ms window reads a steady 50 %.
+ * results-mini's summary.csv, read without gnuplot: shared over its
+ * contended phase, alone over "all" (it has no hog); vcpu 0 rows (no "all"
+ * rows in the fixture); the mean and sd cells, two repetitions each.
  */
-static void test_resplot_rates_windowed_over_lumpy_delay(void **state)
+static void test_resplot_chartdata_reads_summary(void **state)
 {
-	static const int lump_ms[5] = { 8, 2, 8, 2, 5 };
 	struct fixture *f = *state;
-	char vcpu[PATH_MAX], rates[PATH_MAX], line[128];
-	struct csv_table t;
-	FILE *fp;
-	int64_t delay = 0;
-	int k;
+	char spec[PATH_MAX], summary[PATH_MAX];
+	unsigned char skipped[2] = { 0, 0 };
+	struct spec_set set;
+	struct chartdata cd;
 
-	/* the window: max(sample_interval, 50 ms) in whole sample intervals */
-	assert_int_equal(resplot_rate_window(10000000), 5);
-	assert_int_equal(resplot_rate_window(1000000), 50);
-	assert_int_equal(resplot_rate_window(30000000), 2);
-	assert_int_equal(resplot_rate_window(50000000), 1);
-	assert_int_equal(resplot_rate_window(100000000), 1);
-	assert_int_equal(resplot_rate_window(0), 1);
+	path_in(f, "spec.ini", spec, sizeof(spec));
+	path_in(f, "summary.csv", summary, sizeof(summary));
+	assert_int_equal(spec_load(spec, &set), 0);
+	assert_int_equal(set.n_policies, 2);
+	assert_int_equal(chartdata_load(summary, &set, skipped, &cd), 0);
+	assert_int_equal(cd.n, 2);
+	assert_int_equal(cd.has_contended, 1);
+	assert_int_equal(cd.has_whole, 1);
+	assert_string_equal(cd.pol[0].name, "shared");
+	assert_string_equal(cd.pol[0].phase, "contended");
+	assert_int_equal(cd.pol[0].nreps, 2);
+	assert_float_equal(cd.pol[0].mean[CHARTDATA_WORK_FRAC], 0.475, 1e-12);
+	assert_float_equal(cd.pol[0].mean[CHARTDATA_WORK_UPS], 95.0, 1e-12);
+	assert_float_equal(cd.pol[0].mean[CHARTDATA_DELAY_PCT], 50.6, 1e-12);
+	assert_float_equal(cd.pol[0].mean[CHARTDATA_STEAL_PCT], 49.7, 1e-12);
+	assert_float_equal(cd.pol[0].sd[CHARTDATA_DELAY_PCT], 0.849, 1e-12);
+	assert_string_equal(cd.pol[1].name, "alone");
+	assert_string_equal(cd.pol[1].phase, "all");
+	assert_float_equal(cd.pol[1].mean[CHARTDATA_WORK_FRAC], 0.9875, 1e-12);
+	assert_float_equal(cd.pol[1].sd[CHARTDATA_STEAL_PCT], 0.035, 1e-12);
+	assert_int_equal(chartdata_work_unit(&cd), PLOT_WORK_FRAC);
+	chartdata_free(&cd);
+	assert_null(cd.pol);
 
-	path_in(f, "v.csv", vcpu, sizeof(vcpu));
-	path_in(f, "r.csv", rates, sizeof(rates));
-	fp = fopen(vcpu, "w");
-	assert_non_null(fp);
-	fputs("t_ns,vcpu,pcpu,guest_steal_ns,host_run_ns,host_delay_ns,"
-	      "tick_user,tick_system,tick_idle,tick_steal\n", fp);
-	for (k = 0; k <= 20; k++) {
-		snprintf(line, sizeof(line), "%lld,0,0,,0,%lld,,,,\n",
-			 (long long)k * 10000000, (long long)delay);
-		fputs(line, fp);
-		delay += (int64_t)lump_ms[k % 5] * 1000000;
-	}
-	assert_int_equal(fclose(fp), 0);
+	/* a skipped policy is left out, silently; the other stays */
+	skipped[0] = 1;
+	assert_int_equal(chartdata_load(summary, &set, skipped, &cd), 0);
+	assert_int_equal(cd.n, 1);
+	assert_string_equal(cd.pol[0].name, "alone");
+	assert_int_equal(cd.has_contended, 0);
+	chartdata_free(&cd);
 
-	/* per interval: lumpy */
-	assert_int_equal(resplot_write_rates(vcpu, rates, 1), 0);
-	assert_int_equal(csv_table_load(rates, &t), 0);
-	assert_int_equal(t.nrows, 20);
-	assert_string_equal(csv_table_cell(&t, 0, 2), "80.000");
-	assert_string_equal(csv_table_cell(&t, 1, 2), "20.000");
-	assert_string_equal(csv_table_cell(&t, 4, 2), "50.000");
-	csv_table_free(&t);
+	/* a work rate without its fraction of baseline: the chart's scale is units/s */
+	write_text(summary, "policy,phase,vcpu,rep,work_rate_ups,work_rate_frac_of_baseline,"
+			    "host_delay_pct,guest_steal_pct\n"
+			    "shared,contended,all,mean,95.000,,50,49.7\n"
+			    "alone,all,all,mean,197.5,0.9875,0.2,0.1\n");
+	skipped[0] = 0;
+	assert_int_equal(chartdata_load(summary, &set, skipped, &cd), 0);
+	assert_int_equal(cd.n, 2);
+	assert_int_equal(cd.pol[0].nreps, 0);
+	assert_true(isnan(cd.pol[0].sd[CHARTDATA_WORK_UPS]));   /* no sd row */
+	assert_int_equal(chartdata_work_unit(&cd), PLOT_WORK_UPS);
+	chartdata_free(&cd);
 
-	/* over 5 intervals (50 ms), sliding one sample: 50 % throughout */
-	assert_int_equal(resplot_write_rates(vcpu, rates, resplot_rate_window(10000000)), 0);
-	assert_int_equal(csv_table_load(rates, &t), 0);
-	assert_int_equal(t.nrows, 16);
-	for (size_t r = 0; r < t.nrows; r++) {
-		char want[32];
-
-		/* the window's midpoint: 25 ms, 35 ms, ... */
-		snprintf(want, sizeof(want), "%lld", 25000000LL + (long long)r * 10000000);
-		assert_string_equal(csv_table_cell(&t, r, 0), want);
-		assert_string_equal(csv_table_cell(&t, r, 2), "50.000");
-		assert_string_equal(csv_table_cell(&t, r, 3), "");
-	}
-	csv_table_free(&t);
-
-	/* a window longer than the series: one rate over all of it */
-	assert_int_equal(resplot_write_rates(vcpu, rates, 50), 0);
-	assert_int_equal(csv_table_load(rates, &t), 0);
-	assert_int_equal(t.nrows, 1);
-	assert_string_equal(csv_table_cell(&t, 0, 0), "100000000");
-	assert_string_equal(csv_table_cell(&t, 0, 2), "50.000");
-	csv_table_free(&t);
-
-	assert_int_equal(resplot_write_rates(vcpu, rates, 0), -EINVAL);
+	/* no rows for any policy: an error naming the file, nothing to free */
+	write_text(summary, "policy,phase,vcpu,rep,work_rate_ups,work_rate_frac_of_baseline,"
+			    "host_delay_pct,guest_steal_pct\n"
+			    "other,all,0,mean,1,1,1,1\n");
+	assert_int_equal(chartdata_load(summary, &set, skipped, &cd), -EINVAL);
+	assert_non_null(strstr(log_last_error(), summary));
+	assert_non_null(strstr(log_last_error(), "no rows for any policy of the spec"));
+	assert_null(cd.pol);
+	assert_int_equal(cd.n, 0);
+	spec_free(&set);
 }
 
 /* ---- every plot --------------------------------------------------------------------- */
@@ -435,8 +292,8 @@ static void test_resplot_plot_all_draws_every_plot(void **state)
 	/* alone has only the phase "all": marked in the chart; repeat = 2. */
 	assert_plot(f, "policies", "alone [no hog]");
 	assert_plot(f, "policies", "mean of 2 runs");
-	assert_true(exists(f, "shared/rep-1/" RESPLOT_RATES_CSV));
-	assert_true(exists(f, "alone/rep-1/" RESPLOT_RATES_CSV));
+	assert_true(exists(f, "shared/rep-1/" RATES_CSV));
+	assert_true(exists(f, "alone/rep-1/" RATES_CSV));
 	assert_false(exists(f, "progress-alone.gp"));
 
 	/* Drawing again replaces everything and still succeeds. */
@@ -571,7 +428,7 @@ static void test_resplot_gnuplot_missing_said_once(void **state)
 	assert_true(GNUPLOT_EMISSING != -ENOENT);
 	assert_non_null(strstr(log_last_error(), "install gnuplot-nox"));
 	/* Found out before anything was read or written. */
-	assert_false(exists(f, "shared/rep-1/" RESPLOT_RATES_CSV));
+	assert_false(exists(f, "shared/rep-1/" RATES_CSV));
 	assert_false(exists(f, "progress-shared.png"));
 	if (saved) {
 		setenv("PATH", saved, 1);
@@ -584,12 +441,7 @@ static void test_resplot_gnuplot_missing_said_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resplot_rate_pct_clamps_and_guards),
-		cmocka_unit_test_setup_teardown(test_resplot_rates_fixture_fifty_percent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resplot_rates_vcpus_sorted_native_and_odd_samples, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resplot_rates_guest_tick_steal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resplot_rates_errors_name_the_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resplot_rates_windowed_over_lumpy_delay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resplot_chartdata_reads_summary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_plot_all_draws_every_plot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_windows_come_from_the_results_spec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resplot_skipped_policy_left_out, setup, teardown),
