@@ -107,8 +107,7 @@ static int uri_is_this_host(const char *uri)
 static int pin_parse_args(int argc, char **argv, struct pin_config *cfg)
 {
 	static const struct option longopts[] = {
-		{ "connect", required_argument, NULL, 'c' },
-		{ "domain", required_argument, NULL, 'd' },
+		VIRT_TARGET_LONGOPTS,
 		{ "vcpu", required_argument, NULL, PIN_OPT_VCPU },
 		{ "emulator", no_argument, NULL, PIN_OPT_EMULATOR },
 		{ "cpus", required_argument, NULL, PIN_OPT_CPUS },
@@ -118,25 +117,15 @@ static int pin_parse_args(int argc, char **argv, struct pin_config *cfg)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->uri = VIRT_DEFAULT_URI;
 	cfg->vcpu = -1;
 	optind = 0;                    /* a fresh getopt scan of this subcommand's argv */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:d:hV", longopts, NULL)) != -1) {
+	while ((opt = virt_target_getopt(argc, argv, ":" VIRT_TARGET_SHORTOPTS "hV", longopts,
+					 &cfg->uri, &cfg->domain, &rc)) != -1) {
 		switch (opt) {
-		case 'c':
-			if (!optarg[0])
-				return cli_usage_error("--connect: empty URI");
-			cfg->uri = optarg;
-			break;
-		case 'd':
-			if (!optarg[0])
-				return cli_usage_error("--domain: empty name");
-			cfg->domain = optarg;
-			break;
 		case PIN_OPT_VCPU:
 			if (parse_i64("--vcpu", optarg, 0, VIRTSTATS_MAX_VCPUS - 1, &cfg->vcpu))
 				return cli_usage_hint();
@@ -159,6 +148,8 @@ static int pin_parse_args(int argc, char **argv, struct pin_config *cfg)
 			return cli_common_option(opt, argv, pin_usage, "stealscope");
 		}
 	}
+	if (rc)
+		return rc;
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
 	if (!cfg->domain)

@@ -53,31 +53,20 @@ static void usage(void)
 static int parse_args(int argc, char **argv, struct vv_config *cfg)
 {
 	static const struct option longopts[] = {
-		{ "connect", required_argument, NULL, 'c' },
-		{ "domain", required_argument, NULL, 'd' },
+		VIRT_TARGET_LONGOPTS,
 		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, rc;
 
 	cfg->uri = VIRT_DEFAULT_URI;
 	cfg->domain = NULL;
 	cfg->interval_ns = NS_PER_SEC;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:d:i:hV", longopts, NULL)) != -1) {
+	while ((opt = virt_target_getopt(argc, argv, ":" VIRT_TARGET_SHORTOPTS "i:hV", longopts,
+					 &cfg->uri, &cfg->domain, &rc)) != -1) {
 		switch (opt) {
-		case 'c':
-			if (!optarg[0])
-				return cli_usage_error("--connect: empty URI");
-			cfg->uri = optarg;
-			break;
-		case 'd':
-			if (!optarg[0])
-				return cli_usage_error("--domain: empty name");
-			cfg->domain = optarg;
-			break;
 		case 'i':
 			if (parse_duration_ns("--interval", optarg, 0, MAX_INTERVAL_NS,
 					      &cfg->interval_ns))
@@ -90,6 +79,8 @@ static int parse_args(int argc, char **argv, struct vv_config *cfg)
 			return cli_common_option(opt, argv, usage, "virt-vcpus");
 		}
 	}
+	if (rc)
+		return rc;
 	if (cli_no_operands(argc, argv))
 		return EXIT_USAGE;
 	return -1;

@@ -7,6 +7,7 @@
  */
 #include "host-tools/virt.h"
 
+#include "common/cli.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/promexp.h"
@@ -249,4 +250,23 @@ int virt_prom_vcpus(struct promexp *p, const struct virt_prom_family *fam, const
 		promexp_sample(p, l, 3, (double)ns / NS_PER_SEC);
 	}
 	return p->err;
+}
+
+int virt_target_getopt(int argc, char *const argv[], const char *shortopts,
+		       const struct option *longopts, const char **uri, const char **domain,
+		       int *rc)
+{
+	int opt;
+
+	*rc = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) == 'c' || opt == 'd') {
+		if (!optarg[0]) {
+			*rc = opt == 'c' ? cli_usage_error("--connect: empty URI")
+					 : cli_usage_error("--domain: empty name");
+			return -1;
+		}
+		*(opt == 'c' ? uri : domain) = optarg;
+	}
+	return opt;
 }

@@ -16,13 +16,15 @@
  *
  * Besides the ops, this module has what callers build from them: the vCPU
  * listing of virt-vcpus (read, sample, render kept apart; the renderer
- * never talks to libvirt) and the Prometheus series of vCPU statistics.
+ * never talks to libvirt), the Prometheus series of vCPU statistics, and
+ * the --connect/--domain options of the tools that use them.
  */
 #ifndef STEALSCOPE_VIRT_H
 #define STEALSCOPE_VIRT_H
 
 #include "host-tools/virtstats.h"
 
+#include <getopt.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -254,5 +256,30 @@ const char *virt_prom_host(const char *uri);
  */
 int virt_prom_vcpus(struct promexp *p, const struct virt_prom_family *fam, const char *uri,
 		    const char *domain, const struct virtstats_vcpu *v, size_t n);
+
+/*
+ * The command line of the tools that name a libvirt URI and a domain
+ * (virt-vcpus, stealscope pin): -c/--connect URI and -d/--domain NAME, with
+ * the same letters, checks and messages in each. The entries go into the
+ * tool's getopt_long() table and optstring; virt_target_getopt() handles
+ * them.
+ */
+#define VIRT_TARGET_SHORTOPTS "c:d:"
+#define VIRT_TARGET_LONGOPTS                                  \
+	{ "connect", required_argument, NULL, 'c' },          \
+	{ "domain", required_argument, NULL, 'd' }
+
+/*
+ * getopt_long() (with opterr 0) over @shortopts and @longopts, which hold
+ * VIRT_TARGET_SHORTOPTS and VIRT_TARGET_LONGOPTS, that handles --connect
+ * and --domain itself: it sets *@uri or *@domain to the value (each stays
+ * as it was until its option comes) and returns the next option that is
+ * neither, for the tool's own switch; -1 at the end of the options, and at
+ * an empty value: a usage error, said with the --help hint ("--connect:
+ * empty URI", "--domain: empty name"). *@rc is 0, or EXIT_USAGE (2) then.
+ */
+int virt_target_getopt(int argc, char *const argv[], const char *shortopts,
+		       const struct option *longopts, const char **uri, const char **domain,
+		       int *rc);
 
 #endif
