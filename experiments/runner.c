@@ -681,6 +681,13 @@ int runner_run(const struct runner_opts *o)
 	memset(&c, 0, sizeof(c));
 	c.opts = *o;
 	c.o = &c.opts;
+	/*
+	 * First of all: the checks below may connect to libvirt, copy the boot
+	 * files (host-tools/bootfiles.h) or build the nested image, and a
+	 * signal among them must still end the run through `out`.
+	 */
+	if (cli_install_stop_handlers())
+		return EXIT_FAIL;
 	if (o->backend_auto) {
 		c.opts.backend = choose_backend(&c);
 		c.opts.backend_set = 1;
@@ -693,14 +700,17 @@ int runner_run(const struct runner_opts *o)
 		ret = check_backend(&c);
 	if (!ret)
 		ret = check_cpus(&c);
+	if (!ret && cli_stop_requested()) {
+		log_err(EXIT_FAIL, "stopped by %s before anything was measured",
+			strsignal(cli_stop_requested()));
+		ret = EXIT_FAIL;
+	}
 	if (ret)
 		goto out;
 	if (o->backend_auto)
 		log_info("backend: %s (%s)", spec_backend_name(c.o->backend), c.backend_reason);
 	say_kvm_route(&c);
 	ret = EXIT_FAIL;
-	if (cli_install_stop_handlers())
-		goto out;
 	c.started_unix = (int64_t)time(NULL);
 	if (resdir_create(o->out_base, c.set.base.name, c.dir, sizeof(c.dir)))
 		goto out;

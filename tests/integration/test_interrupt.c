@@ -9,8 +9,9 @@
  * each phase began and ended (set-up, calibration, measurement and file
  * writing of each policy, plots and report). Then 19 runs, each stopped at
  * a moment drawn at random inside one phase (every phase several times;
- * start-up is everything before the results directory exists, mostly
- * before stealscope has its signal handlers),
+ * start-up is everything before the results directory exists: the
+ * checks, which end with exit 1 and "before anything was measured", and
+ * the first instants before stealscope has its signal handlers),
  * and one run that gets a second signal while it cleans up after the first.
  * A SIGINT goes to stealscope and to its children, as Ctrl-C on a terminal
  * reaches the whole foreground process group (gnuplot included); a SIGTERM
@@ -19,8 +20,9 @@
  * After each run: it exited within STOP_TIMEOUT_MS of the signal, with 1
  * ("interrupted: partial results in DIR") and INCOMPLETE in DIR, or with 0
  * and DIR complete (every file of the reference run, no INCOMPLETE); or,
- * stopped before it had installed its handlers, killed by the signal with
- * no results directory at all. No process it started is left (this test
+ * stopped during start-up, with no results directory at all: exit 1 saying
+ * nothing was measured, or (before it had installed its handlers) killed
+ * by the signal. No process it started is left (this test
  * is a child subreaper: an orphan of stealscope would become its child),
  * no cgroup named after it remains, no temporary file (*.tmp.*) is in DIR,
  * every file in DIR is one a complete run has, every CSV parses, meta.json
@@ -527,11 +529,20 @@ static void check_run(const char *base, pid_t pid, const struct support_run *r, 
 	assert_no_children();
 	assert_no_cgroup(pid);
 	if (!find_run_dir(base, dir)) {
-		/* stopped before its handlers were set: nothing was created */
+		/*
+		 * Stopped during the checks, before anything was created: exit 1
+		 * saying so; or, in the first instants (before its handlers were
+		 * set), killed by the signal.
+		 */
+		if (sig && r->exit_code == 1 &&
+		    strstr(r->err, "before anything was measured")) {
+			snprintf(where, len, "before set-up (exit 1: nothing measured)");
+			return;
+		}
 		if (!sig || support_status(r) != 128 + sig)
-			fail_msg("no results directory, and status %d (want %d: killed by the "
-				 "signal before set-up); stderr: %s", support_status(r), 128 + sig,
-				 r->err);
+			fail_msg("no results directory, and status %d (want 1 saying nothing was "
+				 "measured, or %d: killed by the signal before set-up); stderr: %s",
+				 support_status(r), 128 + sig, r->err);
 		snprintf(where, len, "before set-up (killed by the signal)");
 		return;
 	}
