@@ -10,7 +10,8 @@
 # run counts: these tests measure a machine that other tenants share (their
 # contention figures are real measurements), so one disturbed run is not a
 # verdict. The first run's failures are printed and recapped as RETRIED, so a
-# test that needs its second chance often is seen. Unit tests never retry.
+# test that needs its second chance often is seen. Unit tests never retry,
+# and neither does a run with a sanitizer's report in it.
 #
 # Under ThreadSanitizer (DIR is build/tsan/tests) every program, the tools
 # the tests start included, reads the explained suppressions of
@@ -41,38 +42,55 @@ if [ "$tsan" -eq 1 ]; then
 	export TSAN_OPTIONS
 fi
 # Run test binary $1: its output in $out (printed), status in $rc, and in
-# $failures each failed or skipped test's name and the lines it printed
-# between its RUN line and its verdict (the last 40 of them).
+# $failures each failed, errored (a failed setup or teardown) or skipped
+# test's name and the lines it printed since its RUN line (the last 40 of
+# them); a failed group setup or teardown likewise; and, for a binary that
+# ended without cmocka's closing lines (it crashed), its last 20 lines.
 run_one() {
 	out=$("$1" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
 	failures=$(printf '%s\n' "$out" | awk -v bin="${1##*/}" '
-		/^\[ RUN      \] / { name = $4; n = 0; next }
-		name != "" && /^\[  (FAILED  |SKIPPED )\] / && $4 == name {
-			print $2 " " bin ": " name
+		function show(what) {
+			print what
 			for (i = (n > 40 ? n - 39 : 1); i <= n; i++)
 				print "  " buf[i]
-			name = ""; next
+			n = 0; name = ""
 		}
-		/^\[       OK \] / { name = ""; next }
-		name != "" { buf[++n] = $0 }')
-	if [ "$rc" -ne 0 ] && [ -z "$failures" ]; then
-		failures=$(printf '%s exited with status %s; its last lines:\n' "${1##*/}" "$rc"
+		/^\[ RUN      \] / { name = $4; n = 0; next }
+		/^\[  (FAILED  |SKIPPED |ERROR   )\] / && name != "" && $4 == name {
+			show($2 " " bin ": " name); next
+		}
+		/^\[  FAILED  \] GROUP / { show("FAILED " bin ": group " tolower($5)); next }
+		/^\[       OK \] / { n = 0; name = ""; next }
+		{ buf[++n] = $0 }')
+	if [ "$rc" -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^\[==========\] [0-9]* test(s) run\.'; then
+		failures=$(printf '%s\n' "$failures"
+			   printf '%s exited with status %s; its last lines:\n' "${1##*/}" "$rc"
 			   printf '%s\n' "$out" | tail -n 20 | sed 's/^/  /')
 	fi
 }
 
+# Whether the last run_one's output holds a sanitizer's report: such a
+# finding is never run again (a race that does not recur is still a race).
+sanitizer_report() {
+	[ "$rc" -eq 66 ] ||
+	printf '%s\n' "$out" | grep -qE 'ThreadSanitizer|AddressSanitizer|LeakSanitizer|runtime error:'
+}
+
 # Add the counts of the last run_one of $1 to the totals, its failures to
-# the recap.
+# the recap. cmocka's closing " N FAILED TEST(S)" counts failed and errored
+# tests both; a binary that exits non-zero with neither counts as one.
 count_one() {
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n1)
+	f=$(printf '%s\n' "$out" | sed -n 's/^ \([0-9]*\) FAILED TEST(S)$/\1/p' | tail -n1)
+	[ -n "$f" ] ||
 	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n1)
 	s=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -n1)
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
 	skipped=$((skipped + ${s:-0}))
-	if [ "$rc" -ne 0 ] && [ -z "$f" ]; then
+	if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
 		echo "run-tests: error: $1 exited with status $rc" >&2
 		crashed=$((crashed + 1))
 	fi
@@ -90,7 +108,7 @@ for kind in unit integration; do
 			continue
 		fi
 		run_one "$t"
-		if [ "$rc" -ne 0 ] && [ "$kind" = integration ]; then
+		if [ "$rc" -ne 0 ] && [ "$kind" = integration ] && ! sanitizer_report; then
 			# An integration test measures a shared machine: a run that
 			# another tenant disturbed gets one more try, said here and in
 			# the recap, and only the second run counts.
