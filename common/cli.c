@@ -30,17 +30,29 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
-int cli_install_stop_handlers(void)
+static int install_stop_handlers(int flags)
 {
-	struct sigaction sa;
+	struct sigaction sa, hup;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;               /* no SA_RESTART: sleeps return EINTR */
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+	sa.sa_flags = flags;           /* no SA_RESTART: sleeps return EINTR */
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, NULL, &hup) ||
+	    (hup.sa_handler != SIG_IGN && sigaction(SIGHUP, &sa, NULL)))
 		return log_err(-errno, "sigaction: %s", strerror(errno));
 	return 0;
+}
+
+int cli_install_stop_handlers(void)
+{
+	return install_stop_handlers(0);
+}
+
+int cli_install_stop_handlers_once(void)
+{
+	return install_stop_handlers(SA_RESETHAND);
 }
 
 int cli_stop_requested(void)

@@ -36,12 +36,24 @@ enum {
 void cli_print_version(const char *tool);
 
 /*
- * Install SIGINT/SIGTERM handlers (no SA_RESTART, so blocking calls return
- * EINTR) that set the flag returned by cli_stop_flag(). Returns 0 or -errno.
+ * Install SIGINT, SIGTERM and SIGHUP handlers (no SA_RESTART, so blocking
+ * calls return EINTR) that set the flag cli_stop_requested() returns: a
+ * closed terminal or dropped SSH session stops a run as Ctrl-C does.
+ * SIGHUP is left alone when it is ignored (under nohup). Returns 0 or
+ * -errno.
  */
 int cli_install_stop_handlers(void);
 
-/* Nonzero once SIGINT or SIGTERM arrived; the signal number. */
+/*
+ * The same, but each handler resets itself (SA_RESETHAND): the first
+ * signal sets the flag, a second one takes the default action. For a phase
+ * whose blocking calls do not look at the flag (a library's connect that
+ * retries EINTR), so that the user can still end it; call
+ * cli_install_stop_handlers() again after it.
+ */
+int cli_install_stop_handlers_once(void);
+
+/* Nonzero once SIGINT, SIGTERM or SIGHUP arrived; the signal number. */
 int cli_stop_requested(void);
 
 /*

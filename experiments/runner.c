@@ -682,11 +682,12 @@ int runner_run(const struct runner_opts *o)
 	c.opts = *o;
 	c.o = &c.opts;
 	/*
-	 * First of all: the checks below may connect to libvirt, copy the boot
-	 * files (host-tools/bootfiles.h) or build the nested image, and a
-	 * signal among them must still end the run through `out`.
+	 * First of all: the checks below may connect to libvirt and copy the
+	 * boot files (host-tools/bootfiles.h), and a signal among them must
+	 * still end the run through `out`. A second signal kills: libvirt's
+	 * connect retries EINTR and never looks at our flag.
 	 */
-	if (cli_install_stop_handlers())
+	if (cli_install_stop_handlers_once())
 		return EXIT_FAIL;
 	if (o->backend_auto) {
 		c.opts.backend = choose_backend(&c);
@@ -700,7 +701,8 @@ int runner_run(const struct runner_opts *o)
 		ret = check_backend(&c);
 	if (!ret)
 		ret = check_cpus(&c);
-	if (!ret && cli_stop_requested()) {
+	/* a stop overrides what a check said (its call may have failed with EINTR) */
+	if (cli_stop_requested()) {
 		log_err(EXIT_FAIL, "stopped by %s before anything was measured",
 			strsignal(cli_stop_requested()));
 		ret = EXIT_FAIL;
@@ -711,6 +713,8 @@ int runner_run(const struct runner_opts *o)
 		log_info("backend: %s (%s)", spec_backend_name(c.o->backend), c.backend_reason);
 	say_kvm_route(&c);
 	ret = EXIT_FAIL;
+	if (cli_install_stop_handlers())
+		goto out;
 	c.started_unix = (int64_t)time(NULL);
 	if (resdir_create(o->out_base, c.set.base.name, c.dir, sizeof(c.dir)))
 		goto out;
