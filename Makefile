@@ -90,8 +90,7 @@ stealscope_SRCS := experiments/stealscope.c experiments/cmd-run.c experiments/cm
 # libvirt: only host-tools/virt-libvirt.c includes it; only what links that object gets -lvirt.
 LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
 LIBVIRT_LIBS   := $(shell pkg-config --libs libvirt 2>/dev/null || echo -lvirt)
-VIRT_SRCS := host-tools/virt.c host-tools/virtstats.c host-tools/virt-libvirt.c \
-	host-tools/bootfiles.c
+VIRT_SRCS := host-tools/virt.c host-tools/virtstats.c host-tools/virt-libvirt.c
 TOOLS += virt-vcpus
 virt-vcpus_SRCS := host-tools/virt-vcpus.c $(VIRT_SRCS)
 $(BUILD)/host-tools/virt-libvirt.o: ALL_CFLAGS += $(LIBVIRT_CFLAGS)
@@ -104,7 +103,8 @@ stealscope_SRCS += $(VIRT_SRCS)
 $(BIN)/stealscope: LIBS += $(LIBVIRT_LIBS)
 # the libvirt backend of stealscope run (a real Linux guest, docs/guest-protocol.md)
 LIBVIRT_BACKEND_SRCS := experiments/backend-libvirt.c experiments/domxml.c \
-	experiments/serialog.c experiments/guestcsv.c experiments/guestimage.c
+	experiments/serialog.c experiments/guestcsv.c experiments/guestimage.c \
+	host-tools/bootfiles.c
 stealscope_SRCS += $(LIBVIRT_BACKEND_SRCS)
 # stealscope watch; --listen serves /metrics with libmicrohttpd: only
 # experiments/watchhttp.c includes it, only stealscope links it.
@@ -258,7 +258,7 @@ test_backend_libvirt_SRCS := $(LIBVIRT_BACKEND_SRCS) experiments/rundata.c \
 	experiments/runfiles.c experiments/runsum.c experiments/summary.c \
 	experiments/runprogress.c experiments/backend-native.c experiments/spec.c \
 	experiments/policy.c guest-tools/calibrate.c guest-tools/workunit.c \
-	host-tools/virtstats.c host-tools/bootfiles.c
+	host-tools/virtstats.c
 test_bootfiles_SRCS := host-tools/bootfiles.c
 test_bench_stats_SRCS := bench/stats.c
 test_bench_table_SRCS := bench/table.c bench/stats.c
@@ -276,13 +276,13 @@ TEST_CFLAGS := $(CMOCKA_CFLAGS) -DTEST_BINDIR=\"$(abspath $(BIN))\" \
 # tiny multiboot guest, assembled and linked here with none of the host
 # build's flags (never sanitized), next to the test binary.
 SPIN_GUEST := $(BUILD)/tests/fixtures/libvirt/spin.elf
-test_libvirt_SRCS := $(VIRT_SRCS)
+test_libvirt_SRCS := $(VIRT_SRCS) host-tools/bootfiles.c
 $(BUILD)/tests/integration/test_libvirt: LIBS += $(LIBVIRT_LIBS)
 $(BUILD)/tests/integration/test_libvirt: | $(SPIN_GUEST)
 $(BUILD)/tests/integration/test_libvirt.o: TEST_CFLAGS += \
 	-DTEST_SPIN_GUEST=\"$(abspath $(SPIN_GUEST))\" -DTEST_SCRIPTS=\"$(abspath scripts)\"
 # test_watch boots the same guest (its domain is created through the virt ops).
-test_watch_SRCS := $(VIRT_SRCS)
+test_watch_SRCS := $(VIRT_SRCS) host-tools/bootfiles.c
 $(BUILD)/tests/integration/test_watch: LIBS += $(LIBVIRT_LIBS)
 $(BUILD)/tests/integration/test_watch: | $(SPIN_GUEST)
 $(BUILD)/tests/integration/test_watch.o: TEST_CFLAGS += \

@@ -5,8 +5,10 @@
 
 #include "common/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,10 @@ int bootfiles_reachable(const char *path)
 		rc = -errno;
 		return log_err(rc, "%s: %s", real, strerror(-rc));
 	}
-	if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH))
+	/* a FIFO would block the copy, a directory cannot be booted */
+	if (!S_ISREG(st.st_mode))
+		return log_err(-EINVAL, "%s: not a regular file", real);
+	if (!(st.st_mode & S_IROTH))
 		return 0;
 	/* every directory above it, from the innermost to "/" */
 	for (slash = strrchr(real, '/'); slash; slash = strrchr(real, '/')) {
@@ -102,12 +107,72 @@ out:
 	return rc;
 }
 
-/* A new directory under @base, mode 0755 whatever the umask, into @dir. */
+/* Remove directory @name under the open directory @dfd and the files in it. */
+static void remove_copies(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(fd, e->d_name, 0);
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) == 0)
+		log_info("removed %s, the boot files of a run that died", name);
+}
+
+/*
+ * The copies of runs that died without removing them (SIGKILL, a crash):
+ * directories BOOTFILES_PREFIX<pid>-* under @base, ours, whose pid no
+ * longer exists. Best effort and quiet: nothing here fails a run.
+ */
+static void sweep(const char *base)
+{
+	size_t plen = strlen(BOOTFILES_PREFIX);
+	struct dirent *e;
+	struct stat st;
+	DIR *d = opendir(base);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, BOOTFILES_PREFIX, plen))
+			continue;
+		errno = 0;
+		pid = strtol(e->d_name + plen, &end, 10);
+		if (errno || end == e->d_name + plen || *end != '-' || pid <= 0 ||
+		    pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		remove_copies(dirfd(d), e->d_name);
+	}
+	closedir(d);
+}
+
+/*
+ * A new directory under @base, mode 0755 whatever the umask, into @dir,
+ * named after this process so that a later run can tell a dead run's copies.
+ */
 static int make_dir(char *dir, size_t len, const char *base)
 {
 	int rc;
 
-	if ((size_t)snprintf(dir, len, "%s/%sXXXXXX", base, BOOTFILES_PREFIX) >= len) {
+	sweep(base);
+	if ((size_t)snprintf(dir, len, "%s/%s%d-XXXXXX", base, BOOTFILES_PREFIX, (int)getpid()) >=
+	    len) {
 		dir[0] = '\0';
 		return log_err(-ENAMETOOLONG, "%s: %s", base, strerror(ENAMETOOLONG));
 	}
@@ -143,18 +208,26 @@ int bootfiles_stage(struct bootfiles *bf, const char *const *src, int n, const c
 		return log_err(-EINVAL, "bootfiles: %d files (1..%d)", n, BOOTFILES_MAX);
 	if (!base)
 		base = BOOTFILES_BASE;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !rc; i++) {
 		r = bootfiles_reachable(src[i]);
-		if (r < 0)
-			return r;
-		if (!realpath(src[i], bf->path[i]))
-			return log_err(-errno, "%s: %s", src[i], strerror(errno));
+		if (r < 0) {
+			rc = r;
+			break;
+		}
+		if (!realpath(src[i], bf->path[i])) {
+			rc = log_err(-errno, "%s: %s", src[i], strerror(errno));
+			break;
+		}
 		bf->staged[i] = !r;
-		for (j = 0; j < i; j++)
+		for (j = 0; j < i && !rc; j++)
 			if (!r && bf->staged[j] &&
 			    !strcmp(base_name(bf->path[i]), base_name(bf->path[j])))
-				return log_err(-EINVAL, "bootfiles: %s and %s have one name",
-					       bf->path[j], bf->path[i]);
+				rc = log_err(-EINVAL, "bootfiles: %s and %s have one name",
+					     bf->path[j], bf->path[i]);
+	}
+	if (rc) {
+		memset(bf, 0, sizeof(*bf));
+		return rc;
 	}
 	bf->n = n;
 	for (i = 0; i < n; i++) {

@@ -10,7 +10,9 @@
  * our ids could not reach (o+x on every directory above it, o+r on it) is
  * copied into a fresh directory under BOOTFILES_BASE (0755, files 0644),
  * and the copy is what the domain XML names; the copies go when the caller
- * is done. Reachable files are used where they are: nothing is copied on a
+ * is done. The directory is named BOOTFILES_PREFIX<pid>-XXXXXX: a run that
+ * died without removing its copies (SIGKILL, a crash) leaves them to the
+ * next staging under the same base, which removes them. Reachable files are used where they are: nothing is copied on a
  * usual checkout.
  *
  * The check is conservative (group membership and ACLs are not looked at):
@@ -33,9 +35,10 @@ struct bootfiles {
 };
 
 /*
- * Whether any user can read @path: it resolves (realpath), every directory
- * on the resolved path has o+x and the file is a regular file with o+r.
- * Returns 1 or 0; -errno (logged) when @path cannot be resolved.
+ * Whether any user can read @path: every directory on its resolved path
+ * (realpath) has o+x and the file has o+r. Returns 1 or 0; -EINVAL
+ * (logged) when it is not a regular file; -errno (logged) when it cannot
+ * be resolved.
  */
 int bootfiles_reachable(const char *path);
 

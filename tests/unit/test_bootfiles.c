@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -79,8 +80,11 @@ static void test_bootfiles_reachable(void **state)
 	assert_int_equal(bootfiles_reachable(a), 1);
 	assert_int_equal(bootfiles_reachable(b), 0);     /* the directory: no o+x */
 	assert_int_equal(bootfiles_reachable(c), 0);     /* the file: no o+r */
-	assert_int_equal(bootfiles_reachable(T.open), 0); /* not a regular file */
-	assert_int_equal(bootfiles_reachable("/"), 0);
+	log_set_quiet(1);
+	assert_int_equal(bootfiles_reachable(T.open), -EINVAL); /* not a regular file */
+	assert_non_null(strstr(log_last_error(), "/open: not a regular file"));
+	assert_int_equal(bootfiles_reachable("/"), -EINVAL);
+	log_set_quiet(0);
 	/* judged by where a link leads, not by the link's own directory */
 	in_dir(link, T.open, "to-closed");
 	assert_int_equal(symlink(b, link), 0);
@@ -152,7 +156,9 @@ static void test_bootfiles_private_files_copied(void **state)
 	assert_int_equal(bf.staged[0], 1);
 	assert_int_equal(bf.staged[1], 0);
 	assert_string_equal(bf.path[1], b);
-	in_dir(want, T.base, BOOTFILES_PREFIX);
+	/* named after this process: <base>/stealscope-boot-<pid>-XXXXXX */
+	assert_true((size_t)snprintf(want, sizeof(want), "%s/%s%d-", T.base, BOOTFILES_PREFIX,
+				     (int)getpid()) < sizeof(want));
 	assert_int_equal(strncmp(bf.dir, want, strlen(want)), 0);
 	assert_int_equal(strlen(bf.dir), strlen(want) + 6);
 	in_dir(want, bf.dir, "vmlinuz");
@@ -246,9 +252,21 @@ static void test_bootfiles_failures_leave_nothing(void **state)
 	assert_int_equal(bootfiles_stage(&bf, src, 2, T.base), -ENOENT);
 	assert_int_equal(support_count_entries(T.base, NULL), 0);
 
-	/* the second copy fails (a directory cannot be read as a file): the first goes */
+	/* a directory is refused up front */
 	src[1] = sub;
-	assert_int_equal(bootfiles_stage(&bf, src, 2, T.base), -EISDIR);
+	assert_int_equal(bootfiles_stage(&bf, src, 2, T.base), -EINVAL);
+	assert_non_null(strstr(log_last_error(), "/other: not a regular file"));
+	assert_int_equal(support_count_entries(T.base, NULL), 0);
+	assert_int_equal(bf.n, 0);
+	assert_string_equal(bf.path[0], "");
+
+	/*
+	 * The second copy fails: /proc/self/mem is a regular file only its
+	 * owner may read (so it is copied), and reading it at offset 0 fails
+	 * (EIO). The first copy goes again.
+	 */
+	src[1] = "/proc/self/mem";
+	assert_int_equal(bootfiles_stage(&bf, src, 2, T.base), -EIO);
 	assert_non_null(strstr(log_last_error(), "reading"));
 	assert_int_equal(support_count_entries(T.base, NULL), 0);
 	assert_int_equal(bf.n, 0);
@@ -257,6 +275,48 @@ static void test_bootfiles_failures_leave_nothing(void **state)
 	assert_int_equal(bootfiles_stage(&bf, src, 0, T.base), -EINVAL);
 	assert_int_equal(bootfiles_stage(&bf, src, BOOTFILES_MAX + 1, T.base), -EINVAL);
 	log_set_quiet(0);
+}
+
+/* The copies of a run that died are removed by the next staging; a live run's are not. */
+static void test_bootfiles_dead_runs_swept(void **state)
+{
+	char dead[PATH_MAX], live[PATH_MAX], other[PATH_MAX], a[PATH_MAX], f[PATH_MAX];
+	const char *src[1];
+	struct bootfiles bf;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	/* a pid that surely no longer exists: a child that has been reaped */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true((size_t)snprintf(dead, sizeof(dead), "%s/%s%d-abcdef", T.base,
+				     BOOTFILES_PREFIX, (int)pid) < sizeof(dead));
+	assert_true((size_t)snprintf(live, sizeof(live), "%s/%s%d-abcdef", T.base,
+				     BOOTFILES_PREFIX, (int)getppid()) < sizeof(live));
+	in_dir(other, T.base, "stealscope-bootX-1-abcdef");   /* not ours by name */
+	assert_int_equal(mkdir(dead, 0755), 0);
+	assert_int_equal(mkdir(live, 0755), 0);
+	assert_int_equal(mkdir(other, 0755), 0);
+	in_dir(f, dead, "vmlinuz");
+	write_file(f, "left behind", 0644);
+	in_dir(f, live, "vmlinuz");
+	write_file(f, "in use", 0644);
+
+	in_dir(a, T.closed, "vmlinuz");
+	write_file(a, "kernel", 0644);
+	src[0] = a;
+	assert_int_equal(bootfiles_stage(&bf, src, 1, T.base), 0);
+	assert_int_equal(access(dead, F_OK), -1);
+	assert_int_equal(access(f, R_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	/* the new copy, the live run's and the stranger */
+	assert_int_equal(support_count_entries(T.base, NULL), 3);
+	bootfiles_remove(&bf);
+	assert_int_equal(support_count_entries(T.base, NULL), 2);
 }
 
 int main(void)
@@ -271,6 +331,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bootfiles_failures_leave_nothing, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_bootfiles_dead_runs_swept, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
