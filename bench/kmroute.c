@@ -180,9 +180,14 @@ static int run_nested_twice(struct bench_ctx *c, struct bench_km_group *g,
 				 *status == 125 ? ", no status from the guest" : "", log);
 		if (attempt == 2 || !(rc == -ETIMEDOUT || *status == 124 || *status == 125))
 			break;
+		if (cli_stop_requested())
+			return -EINTR;
+		/* a harness killed mid-collect may have left part of a tar behind */
+		fileio_remove_tree(g->dir);
 		snprintf(first, sizeof(first), "%s.first", log);
 		rename(log, first);
-		snprintf(g->retried, sizeof(g->retried), "%s", g->why);
+		_Static_assert(sizeof(g->retried) == sizeof(g->why), "retried holds a why");
+		memcpy(g->retried, g->why, sizeof(g->retried));
 		log_warn("%s; booting it once more (the first log is %s)", g->why, first);
 	}
 	return rc;

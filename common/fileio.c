@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -450,4 +451,32 @@ int afile_write_string(const char *dir, const char *name, const char *text)
 	/* An error here sets the stream's error flag; afile_commit() reports it. */
 	fputs(text, f->fp);
 	return afile_commit(f);
+}
+
+/* The first error of fileio_remove_tree()'s walk (nftw passes no user pointer). */
+static __thread int remove_tree_rc;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((type == FTW_DP ? rmdir(path) : unlink(path)) && errno != ENOENT &&
+	    !remove_tree_rc)
+		remove_tree_rc = log_err(-errno, "removing %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int fileio_remove_tree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		return log_err(-errno, "%s: %s", path, strerror(errno));
+	}
+	remove_tree_rc = 0;
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) && !remove_tree_rc)
+		remove_tree_rc = log_err(-errno, "walking %s: %s", path, strerror(errno));
+	return remove_tree_rc;
 }

@@ -82,6 +82,14 @@ int fileio_find_program(const char *dirs, const char *name, char *out, size_t le
 int fileio_parent_dir(const char *path, char *dir, size_t len);
 
 /*
+ * Remove @path and, when it is a directory, everything below it, never
+ * following a symlink (a link is removed, not what it points to). A path
+ * that does not exist is not an error. Returns 0, or the first -errno
+ * (logged) after trying the rest.
+ */
+int fileio_remove_tree(const char *path);
+
+/*
  * Make the directory entry of @path durable after a rename or unlink (fsync
  * of its parent directory). Best effort: some filesystems refuse fsync on a
  * directory, and the rename itself has already happened, so nothing is

@@ -6,6 +6,7 @@
  */
 #include "experiments/backend-kvmmini.h"
 
+#include "common/cli.h"
 #include "common/cpucsv.h"
 #include "common/csvio.h"
 #include "common/fileio.h"
@@ -604,6 +605,16 @@ static int run_nested(struct kvmmini_session *ks, const struct run_policy *p, in
 		if (attempt > 1 || access(meta, F_OK) == 0 ||
 		    !(e == -ETIMEDOUT || (!e && (status == 124 || status == 125))))
 			break;
+		if (cli_stop_requested()) {
+			e = -EINTR;    /* the harness ended as the stop came: no second boot */
+			break;
+		}
+		/* a harness killed mid-collect may have left part of a tar behind */
+		remove_flat_dir(tmp);
+		if (mkdir(tmp, 0700)) {
+			e = log_err(-errno, "mkdir %s: %s", tmp, strerror(errno));
+			break;
+		}
 		tail_of(log_tmp, tail, sizeof(tail));
 		log_warn("policy %s repetition %d: the nested L1 guest %s; booting it once more. "
 			 "The end of its console:\n%s", p->name, r + 1, status == 125 ?

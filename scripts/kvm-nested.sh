@@ -233,13 +233,14 @@ qpid=$!
 ) &
 spid=$!
 
-# The deadline is on the clock (seconds since boot, read without a fork):
+# The deadline is on the clock (whole seconds since boot, from /proc/uptime):
 # counting the loop's turns would stretch it on a loaded machine, past the
 # caller's own timeout.
-uptime_s() { read -r up _ </proc/uptime; echo "${up%.*}"; }
-deadline=$(($(uptime_s) + timeout_s))
+read -r up _ </proc/uptime
+deadline=$((${up%.*} + timeout_s))
 while kill -0 "$qpid" 2>/dev/null; do
-	if [ "$(uptime_s)" -ge "$deadline" ]; then
+	read -r up _ </proc/uptime
+	if [ "${up%.*}" -ge "$deadline" ]; then
 		kill -9 "$qpid" 2>/dev/null
 		wait "$qpid" 2>/dev/null || true
 		qpid=

@@ -50,7 +50,8 @@
 #include <unistd.h>
 
 #define STEALSCOPE TEST_BINDIR "/stealscope"
-#define RUN_TIMEOUT_MS 180000          /* nested: ~15-20 s; the first image build ~30 s more */
+#define RUN_TIMEOUT_MS 240000          /* nested: ~15-20 s; the first image build ~30 s more;
+					  a second boot when the first stalls (2 x 88 s) */
 #define STOP_TIMEOUT_MS 5000
 #define BUSY_LOAD_PER_CPU 1.5
 

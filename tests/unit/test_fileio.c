@@ -15,6 +15,7 @@
 
 #include "common/fileio.h"
 #include "common/log.h"
+#include "tests/support/files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,25 +36,10 @@ static int setup_tmpdir(void **state)
 	return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-/* The tests make only plain files in @tmpdir: unlink them, then the directory. */
 static int teardown_tmpdir(void **state)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
 	(void)state;
-	d = opendir(tmpdir);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	return rmdir(tmpdir);
+	return support_rmtree(tmpdir);
 }
 
 /* Write @len bytes of @text to <tmpdir>/<name>; the path goes to @path. */
@@ -415,6 +401,42 @@ static void test_fileio_find_program(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+/* A tree goes whole; a symlink in it goes, not what it points to; a missing path is fine. */
+static void test_fileio_remove_tree(void **state)
+{
+	char root[PATH_MAX], sub[PATH_MAX + 8], deep[PATH_MAX + 16], f[PATH_MAX + 32];
+	char outside[PATH_MAX], link[PATH_MAX + 16];
+	FILE *fp;
+
+	(void)state;
+	assert_true((size_t)snprintf(root, sizeof(root), "%s/tree", tmpdir) < sizeof(root));
+	snprintf(sub, sizeof(sub), "%s/a", root);
+	snprintf(deep, sizeof(deep), "%s/b", sub);
+	assert_int_equal(mkdir(root, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(mkdir(deep, 0700), 0);
+	snprintf(f, sizeof(f), "%s/x.csv", deep);
+	fp = fopen(f, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	snprintf(outside, sizeof(outside), "%s/keep", tmpdir);
+	fp = fopen(outside, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	snprintf(link, sizeof(link), "%s/to-keep", sub);
+	assert_int_equal(symlink(outside, link), 0);
+	snprintf(link, sizeof(link), "%s/to-tmp", root);
+	assert_int_equal(symlink(tmpdir, link), 0);
+
+	assert_int_equal(fileio_remove_tree(root), 0);
+	assert_int_equal(access(root, F_OK), -1);
+	assert_int_equal(access(outside, F_OK), 0);
+	assert_int_equal(support_count_entries(tmpdir, NULL), 1);
+	assert_int_equal(fileio_remove_tree(root), 0);          /* gone already: fine */
+	assert_int_equal(fileio_remove_tree(outside), 0);       /* a plain file */
+	assert_int_equal(access(outside, F_OK), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_tmpdir, teardown_tmpdir)
 
 int main(void)
@@ -432,6 +454,7 @@ int main(void)
 		T(test_fileio_check_output_dir),
 		T(test_fileio_afile_errors_name_final_path),
 		T(test_fileio_find_program),
+		T(test_fileio_remove_tree),
 	};
 
 	log_set_quiet(1);
