@@ -153,6 +153,16 @@ struct meta_arg {
 	const struct kmini_result *r;
 };
 
+/* @key: @v, or null when @unknown (a figure the run could not tell). */
+static void kv_ns_or_null(struct jsonw *j, const char *key, int64_t v, int unknown)
+{
+	jsonw_key(j, key);
+	if (unknown)
+		jsonw_str(j, NULL);
+	else
+		jsonw_i64(j, v);
+}
+
 static void meta_extra(struct jsonw *j, void *arg)
 {
 	const struct meta_arg *m = arg;
@@ -170,11 +180,12 @@ static void meta_extra(struct jsonw *j, void *arg)
 	jsonw_obj_end(j);
 	jsonw_kv_str(j, "sampler_cpus", r->sampler_cpus[0] ? r->sampler_cpus : "any");
 	jsonw_kv_i64(j, "cpu_stat_read_errors", r->cpustat.read_errors);
-	jsonw_kv_i64(j, "startup_ns", r->startup_ns);
+	kv_ns_or_null(j, "startup_ns", r->startup_ns, r->startup_ns < 0);
 	jsonw_key(j, "startup_phases_ns");
 	jsonw_obj_begin(j);
 	for (i = 0; i < KMINI_NPHASES; i++)
-		jsonw_kv_i64(j, kmini_phase_name((enum kmini_phase)i), r->phase_ns[i]);
+		kv_ns_or_null(j, kmini_phase_name((enum kmini_phase)i), r->phase_ns[i],
+			      r->phase_ns[i] < 0);
 	jsonw_obj_end(j);
 	jsonw_kv_i64(j, "wall_ns", r->wall_ns);
 	jsonw_key(j, "options");
@@ -212,7 +223,7 @@ static void meta_extra(struct jsonw *j, void *arg)
 		jsonw_kv_i64(j, "vcpu", i);
 		jsonw_kv_i64(j, "tid", v->tid);
 		jsonw_kv_i64(j, "pin", v->pin);
-		jsonw_kv_i64(j, "boot_ns", v->boot_ns);
+		kv_ns_or_null(j, "boot_ns", v->boot_ns, v->boot_ns == KMINI_NS_UNKNOWN);
 		jsonw_kv_i64(j, "units_done", (int64_t)v->units_done);
 		jsonw_kv_i64(j, "loops_per_unit", (int64_t)v->calib_loops);
 		jsonw_kv_i64(j, "calibration_ns", v->calib_ns);   /* before t0, not in the run */
@@ -281,5 +292,8 @@ void kmini_print_summary(FILE *fp, const struct kmini_opts *o, const struct kmin
 		pct(fp, f.diff_pct);
 		fprintf(fp, " %10llu\n", (unsigned long long)v->units_done);
 	}
-	fprintf(fp, "startup_us %.1f\n", (double)r->startup_ns / 1e3);
+	if (r->startup_ns >= 0)
+		fprintf(fp, "startup_us %.1f\n", (double)r->startup_ns / 1e3);
+	else
+		fprintf(fp, "startup_us unknown (the guest's boot stamp is not credible)\n");
 }

@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define BOOT_SLACK_NS NS_PER_MS         /* TSC-to-clock conversion error, generous */
 #define TSS_ADDR 0xfffbd000ul          /* three pages KVM needs on VMX, unused by the guest */
 
 struct kmini_vm {
@@ -561,6 +562,14 @@ static void convert(struct kmini_vm *vm, struct run_state *st, struct kmini_tsc_
 		res->vcpu[i].boot_ns = kmini_tsc_to_ns(&start[i], st->sv[i].have_base ?
 						       st->sv[i].boot_tsc : sh->vcpu[i].boot_tsc) -
 				       res->t0_ns;
+		/*
+		 * The boot stamp is guest memory: a hostile guest can write
+		 * anything there. The first instruction ran after the threads
+		 * were started and before t0; a stamp elsewhere is unknown.
+		 */
+		if (res->t0_ns + res->vcpu[i].boot_ns < vm->mark_ns[KMINI_PH_LOAD] - BOOT_SLACK_NS ||
+		    res->vcpu[i].boot_ns > BOOT_SLACK_NS)
+			res->vcpu[i].boot_ns = KMINI_NS_UNKNOWN;
 	}
 	res->tsc_khz = start[0].khz;
 	res->nstamps = st->stamps.n;
@@ -761,12 +770,20 @@ int kmini_vm_run(struct kmini_vm *vm, struct kmini_result *res)
 	collect(vm, &st, res);
 	if (!e && !res->stopped_by_signal)
 		e = check_ticking(vm, res);
-	res->startup_ns = res->t0_ns + res->vcpu[0].boot_ns - vm->cfg.process_start_ns;
 	res->tsc_khz_kvm = vm->tsc_khz;
-	vm->mark_ns[KMINI_PH_ENTRY] = res->t0_ns + res->vcpu[0].boot_ns;
 	vm->mark_ns[KMINI_PH_READY] = res->t0_ns;
-	for (i = 0; i < KMINI_NPHASES; i++)
-		res->phase_ns[i] = vm->mark_ns[i] - (i ? vm->mark_ns[i - 1] : vm->cfg.process_start_ns);
+	if (res->vcpu[0].boot_ns != KMINI_NS_UNKNOWN) {
+		res->startup_ns = res->t0_ns + res->vcpu[0].boot_ns - vm->cfg.process_start_ns;
+		vm->mark_ns[KMINI_PH_ENTRY] = res->t0_ns + res->vcpu[0].boot_ns;
+	} else {
+		res->startup_ns = -1;
+		vm->mark_ns[KMINI_PH_ENTRY] = -1;
+	}
+	for (i = 0; i < KMINI_NPHASES; i++) {
+		int64_t from = i ? vm->mark_ns[i - 1] : vm->cfg.process_start_ns;
+
+		res->phase_ns[i] = vm->mark_ns[i] < 0 || from < 0 ? -1 : vm->mark_ns[i] - from;
+	}
 	if (!e && res->stopped_by_signal) {
 		set_error(res, "stopped by signal %d after %.3f s of %.3f s", cli_stop_requested(),
 			  (double)res->wall_ns / 1e9, (double)vm->cfg.duration_ns / 1e9);

@@ -12,6 +12,9 @@
  * memory (kvm-mini/decode.h reads it).
  */
 #ifndef STEALSCOPE_KVM_MINI_VMM_H
+/* A time the guest reported that cannot be true: not shown as a number. */
+#define KMINI_NS_UNKNOWN INT64_MIN
+
 #define STEALSCOPE_KVM_MINI_VMM_H
 
 #include <sched.h>
@@ -90,7 +93,9 @@ struct kmini_vcpu_result {
 	uint64_t calib_loops;          /* loops per unit the guest used */
 	uint64_t calib_probe_loops, calib_probe_tsc;
 	int64_t calib_ns;              /* the guest's calibration took (before t0), 0: none */
-	int64_t boot_ns;               /* first guest instruction, from t0 (< 0: before it) */
+	int64_t boot_ns;               /* first guest instruction, from t0 (< 0: before it);
+					  KMINI_NS_UNKNOWN when the guest's boot stamp
+					  (guest memory) lies outside the run's set-up */
 	uint64_t exits;                /* KVM_RUN returns to user space */
 	uint64_t host_delay_base_ns;   /* thread's run delay at t0 */
 	uint64_t steal_at_enable_ns;   /* the guest's first steal reading (raw) */
@@ -138,8 +143,9 @@ struct kmini_result {
 	int64_t t0_ns;                 /* CLOCK_MONOTONIC of the run's start */
 	char sampler_cpus[64];         /* where the sampling thread ran ("" : anywhere) */
 	int64_t wall_ns;               /* t0 to the last sample */
-	int64_t startup_ns;            /* process start to vCPU 0's first instruction */
-	int64_t phase_ns[KMINI_NPHASES];
+	int64_t startup_ns;            /* process start to vCPU 0's first instruction;
+					  -1 when vCPU 0's boot_ns is unknown */
+	int64_t phase_ns[KMINI_NPHASES]; /* -1: unknown (entry and ready, as startup_ns) */
 	uint64_t tsc_khz;              /* measured over the run (guest TSC vs CLOCK_MONOTONIC) */
 	uint64_t tsc_khz_kvm;          /* KVM_GET_TSC_KHZ */
 	char kvm_module[32];

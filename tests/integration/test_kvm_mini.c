@@ -993,6 +993,16 @@ static void test_kvm_mini_hostile_shared_area(void **state)
 	/* the run ended there, well before its second */
 	expect_ended_early(&o);
 	assert_true(o.progress.nrows < 200);
+	/* its start-up: sane, or null when the scribbled boot stamp cannot be true */
+	if (!strstr(o.meta, "\"startup_ns\": null")) {
+		int64_t startup = meta_i64(&o, "startup_ns");
+
+		print_message("garbage: start-up %.3f ms\n", startup / 1e6);
+		if (startup <= 0 || startup >= 5 * SEC)
+			fail_msg("garbage: start-up %lld ns", (long long)startup);
+	} else {
+		print_message("garbage: start-up unknown (null in meta.json)\n");
+	}
 	unload(&o);
 	/* a ring head moved a billion records ahead */
 	load(topdir, "ringidx", &o);
