@@ -162,26 +162,102 @@ static struct rates_vcpu *rates_vcpu_of(struct rates_info *info, int64_t vcpu)
 	return &info->v[info->n - 1];
 }
 
+void rates_place_waits(const int64_t *t, double *v, size_t n)
+{
+	size_t *room = n ? malloc(n * sizeof(*room)) : NULL; /* intervals with room, latest on top */
+	double *inc = n ? malloc(n * sizeof(*inc)) : NULL, prev, e;
+	size_t i, top = 0;
+
+	if (!room || !inc)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (isnan(v[i]))
+			goto out;
+	for (i = 1; i < n; i++) {
+		double cap = t[i] > t[i - 1] ? (double)(t[i] - t[i - 1]) : 0;
+
+		inc[i] = v[i] > v[i - 1] ? v[i] - v[i - 1] : 0;
+		e = inc[i] - cap;
+		if (e > 0) {
+			inc[i] = cap;
+			/* back into the intervals before, latest first */
+			while (e > 0 && top > 0) {
+				size_t j = room[top - 1];
+				double cj = (double)(t[j] - t[j - 1]), take = cj - inc[j];
+
+				if (take > e)
+					take = e;
+				inc[j] += take;
+				e -= take;
+				if (inc[j] >= cj)
+					top--;
+			}
+			inc[i] += e;   /* longer than the series so far: left where credited */
+		}
+		if (inc[i] < cap)
+			room[top++] = i;
+	}
+	prev = v[0];
+	for (i = 1; i < n; i++) {
+		prev += inc[i];
+		v[i] = prev;
+	}
+out:
+	free(room);
+	free(inc);
+}
+
 /*
  * The rows of one vCPU's samples @s[0..@n), sorted by time: the rate over
  * each run of @window intervals (fewer when the vCPU has fewer), sliding
- * one sample at a time. Adds the rows written to *@rows.
+ * one sample at a time. A window whose samples came bunched (a sampler
+ * that was itself held off takes its late samples back to back) reaches
+ * further back, until it spans at least 3/4 of @window usual intervals:
+ * otherwise a wait credited in the bunch would be divided by almost no
+ * time. The usual interval is the mean gap over the whole series: a sampler
+ * that catches up keeps its average pace, where a median would be one of
+ * the bunch's gaps. Adds the rows written to *@rows.
  */
 static int write_vcpu_rates(struct csvw *w, const struct vcpu_sample *s, size_t n, int window,
 			    struct rates_vcpu *rv, size_t *rows)
 {
 	size_t k = (size_t)window < n - 1 ? (size_t)window : n - 1;
-	int rc;
+	int64_t mean_gap = (s[n - 1].t_ns - s[0].t_ns) / (int64_t)(n - 1);
+	int64_t min_span = mean_gap * (int64_t)k * 3 / 4;
+	int64_t *t = malloc(n * sizeof(*t));
+	double *delay_ns = malloc(n * sizeof(*delay_ns)), *steal_ns = malloc(n * sizeof(*steal_ns));
+	int rc = 0;
+
+	if (!t || !delay_ns || !steal_ns) {
+		rc = log_err(-ENOMEM, "rates: %s", strerror(ENOMEM));
+		goto out;
+	}
+	/* both counters are credited when a wait ends: place each wait where it was */
+	for (size_t i = 0; i < n; i++) {
+		t[i] = s[i].t_ns;
+		delay_ns[i] = s[i].delay_ns;
+		steal_ns[i] = s[i].steal_ns;
+	}
+	rates_place_waits(t, delay_ns, n);
+	rates_place_waits(t, steal_ns, n);
 
 	for (size_t i = k; i < n; i++) {
-		const struct vcpu_sample *a = &s[i - k], *b = &s[i];
+		const struct vcpu_sample *a, *b = &s[i];
 		double delay, steal, ticks, tick = NAN;
+		size_t j = i - k;
+
+		/* a repeated timestamp adds no time: no new row */
+		if (s[i].t_ns <= s[i - 1].t_ns)
+			continue;
+		while (j > 0 && s[i].t_ns - s[j].t_ns < min_span)
+			j--;
+		a = &s[j];
 
 		/* A repeated timestamp: no interval to take a rate over. */
 		if (b->t_ns <= a->t_ns)
 			continue;
-		delay = rates_pct(a->t_ns, a->delay_ns, b->t_ns, b->delay_ns);
-		steal = rates_pct(a->t_ns, a->steal_ns, b->t_ns, b->steal_ns);
+		delay = rates_pct(a->t_ns, delay_ns[j], b->t_ns, delay_ns[i]);
+		steal = rates_pct(a->t_ns, steal_ns[j], b->t_ns, steal_ns[i]);
 		/* the guest's own view: the share of its ticks charged to steal */
 		ticks = b->tick_all - a->tick_all;
 		if (ticks > 0 && b->tick_steal >= a->tick_steal)
@@ -200,10 +276,14 @@ static int write_vcpu_rates(struct csvw *w, const struct vcpu_sample *s, size_t 
 		csvw_f(w, steal, 3);
 		csvw_f(w, tick, 3);
 		if ((rc = csvw_end_row(w)))
-			return rc;
+			goto out;
 		(*rows)++;
 	}
-	return 0;
+out:
+	free(t);
+	free(delay_ns);
+	free(steal_ns);
+	return rc;
 }
 
 int rates_write(const char *vcpu_csv, const char *rates_csv, int window,

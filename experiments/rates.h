@@ -10,7 +10,10 @@
  * one row per vCPU per window, in time order per vCPU. A window spans k
  * consecutive sample intervals, k = rates_window() of the spec's
  * sample_interval (5 at the default 10 ms: 50 ms), and slides one sample at
- * a time; t_ns is its midpoint (ns since the run's start) and each value
+ * a time; where samples came bunched (the sampler itself was held off and
+ * caught up), a window reaches further back until it spans at least 3/4
+ * of k usual intervals (the mean gap of the series); waits are first
+ * placed where they happened (rates_place_waits()); t_ns is its midpoint (ns since the run's start) and each value
  * 100 * d(counter) / d(t_ns) of vcpu.csv's host_delay_ns or guest_steal_ns
  * over it, and guest_tick_steal_pct 100 * d(tick_steal) / d(all four tick_*
  * columns), the guest's own tick view; empty where a counter is (no guest
@@ -63,6 +66,22 @@ static inline int rates_window(int64_t sample_interval_ns)
  * the run). NaN when @t1_ns <= @t0_ns (no interval) or either value is NaN.
  */
 double rates_pct(int64_t t0_ns, double v0_ns, int64_t t1_ns, double v1_ns);
+
+/*
+ * Place each wait where it happened. Run delay (schedstat) and KVM's steal
+ * clock are both credited when a wait ends, so under heavy load one sample
+ * interval can gain more than its own length (a 78 ms wait credited in a
+ * 25 ms interval reads 312%), which no vCPU can wait. The excess belongs to
+ * the intervals just before, where the wait began: it is moved there,
+ * latest first, each filled at most to its length; what no earlier
+ * interval can take (a wait longer than the series so far) stays where it
+ * was credited. @v (@n cumulative ns values at times @t, sorted) is
+ * rewritten as the cumulative counter of the placed waits, from the same
+ * first value; a step backwards counts as 0 (as rates_pct()). A series with
+ * a NaN, or memory short, is left as it is. Usual contention (waits of a
+ * few ms, shorter than an interval) moves nothing.
+ */
+void rates_place_waits(const int64_t *t, double *v, size_t n);
 
 /* What rates.csv holds for one vCPU: which lines the steal figure can draw. */
 struct rates_vcpu {

@@ -69,6 +69,8 @@ static void write_text(const char *path, const char *text)
 
 /* ---- rates_pct, rates_window -------------------------------------------------------- */
 
+#define MS 1000000.0
+
 static void test_rates_pct_clamps_and_guards(void **state)
 {
 	(void)state;
@@ -322,6 +324,91 @@ static void test_rates_windowed_over_lumpy_delay(void **state)
 	assert_non_null(strstr(log_last_error(), "a rate window of 0 sample intervals"));
 }
 
+/*
+ * A sampler held off for 50 ms takes its late samples back to back: the
+ * windows over the bunch reach back to span the usual 50 ms, instead of
+ * dividing the wait credited in it by a few microseconds.
+ */
+static void test_rates_bunched_samples_keep_their_span(void **state)
+{
+	struct fixture *f = *state;
+	struct csv_table t;
+	FILE *fp;
+	int64_t at = 0, delay = 0;
+	double v;
+
+	fp = fopen(f->vcpu, "w");
+	assert_non_null(fp);
+	fputs("t_ns,vcpu,pcpu,guest_steal_ns,host_run_ns,host_delay_ns,"
+	      "tick_user,tick_system,tick_idle,tick_steal\n", fp);
+	/* 10 samples 10 ms apart at 50% delay */
+	for (int k = 0; k < 10; k++, at += 10000000, delay += 5000000)
+		fprintf(fp, "%lld,0,0,,0,%lld,,,,\n", (long long)at, (long long)delay);
+	/*
+	 * then 50 ms without a sample, and 12 late samples 10 us apart; the
+	 * last 25 ms of waiting is credited between the 6th and the 7th
+	 */
+	at += 40000000;
+	for (int k = 0; k < 12; k++, at += 10000) {
+		if (k == 6)
+			delay += 25000000;
+		fprintf(fp, "%lld,0,0,,0,%lld,,,,\n", (long long)at, (long long)delay);
+	}
+	assert_int_equal(fclose(fp), 0);
+
+	assert_int_equal(rates_write(f->vcpu, f->rates, rates_window(10000000), NULL), 0);
+	assert_int_equal(csv_table_load(f->rates, &t), 0);
+	for (size_t r = 0; r < t.nrows; r++) {
+		v = strtod(csv_table_cell(&t, r, 2), NULL);
+		if (v < 0 || v > 100)
+			fail_msg("row %zu: %s%% run delay", r, csv_table_cell(&t, r, 2));
+	}
+	/* the last window reaches back before the gap: the 25 ms over more than 37.5 ms */
+	v = strtod(csv_table_cell(&t, t.nrows - 1, 2), NULL);
+	assert_true(v >= 25 && v <= 67);
+	csv_table_free(&t);
+}
+
+/* Waits credited late go back to where they happened; nothing else moves. */
+static void test_rates_place_waits(void **state)
+{
+	const int64_t t[6] = { 0, 10000000, 20000000, 30000000, 40000000, 50000000 };
+	double half[6] = { 0, 5 * MS, 10 * MS, 15 * MS, 20 * MS, 25 * MS };
+	double late[6] = { 0, 0, 0, 0, 0, 45 * MS };
+	double mixed[6] = { 0, 5 * MS, 10 * MS, 15 * MS, 20 * MS, 38 * MS };
+	double early[2] = { 0, 30 * MS }, nan_v[3] = { 0, NAN, 40 * MS };
+	double back[4] = { 7 * MS, 9 * MS, 8 * MS, 12 * MS };
+	const double want_late[6] = { 0, 5 * MS, 15 * MS, 25 * MS, 35 * MS, 45 * MS };
+	const double want_mixed[6] = { 0, 5 * MS, 10 * MS, 18 * MS, 28 * MS, 38 * MS };
+	const double want_back[4] = { 7 * MS, 9 * MS, 9 * MS, 13 * MS };
+	int i;
+
+	(void)state;
+	/* usual contention: 5 ms of every 10, nothing moves */
+	rates_place_waits(t, half, 6);
+	for (i = 0; i < 6; i++)
+		assert_float_equal(half[i], 5.0 * MS * i, 1e-6);
+	/* 45 ms credited in the last 10 ms: 10 ms each back to where it began */
+	rates_place_waits(t, late, 6);
+	for (i = 0; i < 6; i++)
+		assert_float_equal(late[i], want_late[i], 1e-6);
+	/* 18 ms in the last interval: 8 ms go to the two before it, up to their length */
+	rates_place_waits(t, mixed, 6);
+	for (i = 0; i < 6; i++)
+		assert_float_equal(mixed[i], want_mixed[i], 1e-6);
+	/* longer than the series so far: left where it was credited */
+	rates_place_waits(t, early, 2);
+	assert_float_equal(early[1], 30.0 * MS, 1e-6);
+	/* a step backwards counts as nothing; the rest is kept */
+	rates_place_waits(t, back, 4);
+	for (i = 0; i < 4; i++)
+		assert_float_equal(back[i], want_back[i], 1e-6);
+	/* no counter (NaN): left alone */
+	rates_place_waits(t, nan_v, 3);
+	assert_true(isnan(nan_v[1]));
+	assert_float_equal(nan_v[2], 40.0 * MS, 0);
+}
+
 /* ---- the strict cells chartdata.c shares ---------------------------------------------- */
 
 static void test_rates_csv_cells(void **state)
@@ -361,6 +448,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rates_errors_name_the_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rates_too_many_vcpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rates_windowed_over_lumpy_delay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rates_bunched_samples_keep_their_span, setup,
+						teardown),
+		cmocka_unit_test(test_rates_place_waits),
 		cmocka_unit_test(test_rates_csv_cells),
 	};
 
