@@ -161,13 +161,16 @@ $(BUILD)/kvm-mini/guestimg.o: ALL_CFLAGS += -DKMINI_GUEST_BIN=\"$(abspath $(KMIN
 # The kvm-mini backend of stealscope run: the kvm-mini library in process where
 # /dev/kvm opens, else the static kvm-mini in the nested L1 guest of
 # scripts/kvm-nested.sh, found in this build tree (STEALSCOPE_SRCDIR).
-KVMMINI_BACKEND_SRCS := experiments/backend-kvmmini.c experiments/kmnested.c \
+KVMMINI_BACKEND_SRCS := experiments/backend-kvmmini.c experiments/kmargs.c \
+	experiments/kmresult.c experiments/kmnested.c \
 	$(filter-out kvm-mini/kvmprobe.c guest-tools/workunit.c,$(KMINI_LIB_SRCS))
 stealscope_SRCS += $(KVMMINI_BACKEND_SRCS)
 $(BUILD)/experiments/kmnested.o: ALL_CFLAGS += -DSTEALSCOPE_SRCDIR=\"$(abspath .)\"
 test_backend_kvmmini_SRCS := $(KVMMINI_BACKEND_SRCS) kvm-mini/kvmprobe.c guest-tools/workunit.c \
 	experiments/guestcsv.c experiments/rundata.c experiments/backend-native.c \
 	experiments/spec.c experiments/policy.c experiments/runprogress.c guest-tools/calibrate.c
+test_kmresult_SRCS := experiments/kmresult.c experiments/guestcsv.c experiments/rundata.c \
+	experiments/backend-native.c guest-tools/calibrate.c guest-tools/workunit.c
 
 # kvm-mini linked -static for the nested L1 guest of scripts/kvm-nested.sh,
 # from objects of its own (never sanitized: a static binary cannot carry the
