@@ -43,6 +43,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/support/procscan.h"
 #include "tests/support/run.h"
 
 #include "common/csvio.h"
@@ -53,7 +54,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -314,48 +314,40 @@ static double realtime_ms(void)
 
 /* ---- what a run may leave behind ------------------------------------------- */
 
+/* Where children_of() collects the pids it reads. */
+struct kid_list {
+	pid_t *pid;
+	int n;
+};
+
+/* One thread's /proc/PID/task/TID/children, "pid pid ...": into @arg's list. */
+static int add_children(pid_t tid, char *text, size_t len, void *arg)
+{
+	struct kid_list *k = arg;
+	char *p, *end;
+
+	(void)tid;
+	(void)len;
+	for (p = text; k->n < MAX_CHILDREN; p = end) {
+		long child = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		k->pid[k->n++] = (pid_t)child;
+	}
+	return 0;
+}
+
 /*
  * The children of every thread of process @pid (this process when 0), up
  * to MAX_CHILDREN of them into @out; returns how many.
  */
 static int children_of(pid_t pid, pid_t *out)
 {
-	char dir[64], path[PATH_MAX], buf[512];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
+	struct kid_list k = { out, 0 };
 
-	if (pid)
-		snprintf(dir, sizeof(dir), "/proc/%ld/task", (long)pid);
-	else
-		snprintf(dir, sizeof(dir), "/proc/self/task");
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		char *p, *end;
-		ssize_t got;
-		int fd;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/children", dir, e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		got = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[got > 0 ? got : 0] = '\0';
-		for (p = buf; n < MAX_CHILDREN; p = end) {
-			long child = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			out[n++] = (pid_t)child;
-		}
-	}
-	closedir(d);
-	return n;
+	support_each_task(pid, "children", add_children, &k);
+	return k.n;
 }
 
 /*

@@ -35,11 +35,10 @@
 #include "common/log.h"
 #include "kvm-mini/kvmprobe.h"
 #include "kvm-mini/summary.h"
+#include "tests/support/procscan.h"
 #include "tests/support/run.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -177,53 +176,22 @@ static void sh_quote(char *buf, size_t len, const char *s)
 	snprintf(buf + n, len - n, "'%s' ", s);
 }
 
-/* Call @fn with each process's pid and the text of its /proc/PID/@file (@len bytes). */
-static void each_process(const char *file, void (*fn)(const char *pid, char *text, size_t len,
-						      void *arg), void *arg)
-{
-	char path[300], text[4096];
-	struct dirent *e;
-	ssize_t n;
-	DIR *d;
-	int fd;
-
-	d = opendir("/proc");
-	assert_non_null(d);
-	while ((e = readdir(d))) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/%s", e->d_name, file);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, text, sizeof(text) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		text[n] = 0;
-		fn(e->d_name, text, (size_t)n, arg);
-	}
-	closedir(d);
-}
-
 struct named {
 	const char *comm;
 	int n;
 };
 
-/* /proc/PID/stat is "pid (comm) state ppid ...": comm may hold spaces, the last ')' ends it. */
-static void count_child(const char *pid, char *stat, size_t len, void *arg)
+/* One more in @arg's count for a child of this process named its comm. */
+static int count_child(pid_t pid, char *stat, size_t len, void *arg)
 {
+	struct support_proc_stat st;
 	struct named *c = arg;
-	char *rp = strrchr(stat, ')'), *lp = strchr(stat, '(');
-	int ppid;
 
 	(void)pid;
 	(void)len;
-	if (!rp || !lp || sscanf(rp + 1, " %*c %d", &ppid) != 1 || ppid != (int)getpid())
-		return;
-	*rp = 0;
-	c->n += !strcmp(lp + 1, c->comm);
+	if (!support_proc_stat_parse(stat, &st) && st.ppid == getpid())
+		c->n += !strcmp(st.comm, c->comm);
+	return 0;
 }
 
 /* Processes named @comm whose parent is this process. */
@@ -231,23 +199,16 @@ static int children_named(const char *comm)
 {
 	struct named c = { comm, 0 };
 
-	each_process("stat", count_child, &c);
+	support_each_proc("stat", count_child, &c);
 	return c.n;
 }
 
 /* The parent of process @pid, -1 when unknown. */
-static int parent_of(const char *pid)
+static int parent_of(pid_t pid)
 {
-	char path[300], *stat, *rp;
-	int ppid = -1;
+	struct support_proc_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	stat = support_slurp(path);
-	rp = strrchr(stat, ')');
-	if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
-		ppid = -1;
-	free(stat);
-	return ppid;
+	return support_proc_stat_read(pid, &st) ? -1 : (int)st.ppid;
 }
 
 /*
@@ -256,7 +217,7 @@ static int parent_of(const char *pid)
  * removes after killing its QEMU, or it has no parent left (a harness that
  * was itself killed). Named in leaked_qemu.
  */
-static void note_leaked_qemu(const char *pid, char *cmd, size_t len, void *arg)
+static int note_leaked_qemu(pid_t pid, char *cmd, size_t len, void *arg)
 {
 	static const char ours[] = TEST_ROOT "/build/nested/run.";
 	char *a, *initrd;
@@ -264,7 +225,7 @@ static void note_leaked_qemu(const char *pid, char *cmd, size_t len, void *arg)
 
 	(void)arg;
 	if (!strstr(cmd, "qemu-system"))
-		return;
+		return 0;
 	for (a = cmd; a + strlen(a) + 1 < cmd + len; a += strlen(a) + 1) {
 		if (strcmp(a, "-initrd"))
 			continue;
@@ -273,13 +234,15 @@ static void note_leaked_qemu(const char *pid, char *cmd, size_t len, void *arg)
 		    (access(initrd, F_OK) == 0 && parent_of(pid) != 1))
 			continue;
 		m = strlen(leaked_qemu);
-		snprintf(leaked_qemu + m, sizeof(leaked_qemu) - m, "pid %s (%s) ", pid, initrd);
+		snprintf(leaked_qemu + m, sizeof(leaked_qemu) - m, "pid %ld (%s) ", (long)pid,
+			 initrd);
 	}
+	return 0;
 }
 
 static void find_leaked_qemus(void)
 {
-	each_process("cmdline", note_leaked_qemu, NULL);
+	support_each_proc("cmdline", note_leaked_qemu, NULL);
 }
 
 /*

@@ -33,6 +33,7 @@
 
 #include "common/csvio.h"
 #include "common/jsonget.h"
+#include "tests/support/procscan.h"
 #include "tests/support/run.h"
 
 #include <dirent.h>
@@ -298,31 +299,37 @@ static void test_stealscope_kvmmini_sched_virt(void **state)
 	fail_msg("both runs missed: %s / %s", why_a, why_b);
 }
 
+/* Where live_children() counts and names what it finds. */
+struct live {
+	char *names;
+	size_t len;
+	int n;
+};
+
+/* A child of this process that is not a zombie: counted, its stat's head named. */
+static int note_live_child(pid_t pid, char *stat, size_t len, void *arg)
+{
+	struct support_proc_stat st;
+	struct live *l = arg;
+	size_t m = strlen(l->names);
+
+	(void)pid;
+	(void)len;
+	if (support_proc_stat_parse(stat, &st) || st.ppid != getpid() || st.state == 'Z')
+		return 0;
+	l->n++;
+	snprintf(l->names + m, l->len - m, "%.60s ", stat);
+	return 0;
+}
+
 /* Children of this process (the subreaper) still alive, by /proc scan: their count. */
 static int live_children(char *names, size_t len)
 {
-	char path[300], *stat, *rp;
-	struct dirent *e;
-	DIR *d = opendir("/proc");
-	int n = 0, ppid;
+	struct live l = { names, len, 0 };
 
 	names[0] = '\0';
-	assert_non_null(d);
-	while ((e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		stat = support_slurp(path);
-		rp = strrchr(stat, ')');
-		if (rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == getpid() &&
-		    rp[2] != 'Z') {
-			n++;
-			snprintf(names + strlen(names), len - strlen(names), "%.60s ", stat);
-		}
-		free(stat);
-	}
-	closedir(d);
-	return n;
+	support_each_proc("stat", note_live_child, &l);
+	return l.n;
 }
 
 /* Reap the zombies reparented to us. */

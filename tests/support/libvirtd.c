@@ -10,9 +10,9 @@
 #include <cmocka.h>
 
 #include "tests/support/libvirtd.h"
+#include "tests/support/procscan.h"
 #include "tests/support/run.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -101,38 +101,32 @@ int support_libvirtd_down(struct support_libvirtd *d)
 	return rc;
 }
 
+/* What support_qemu_of() looks for, and what it found. */
+struct qemu_search {
+	char needle[256];               /* "guest=<prefix>" */
+	pid_t found;
+};
+
+static int match_qemu(pid_t pid, char *cmd, size_t len, void *arg)
+{
+	struct qemu_search *q = arg;
+	size_t i;
+
+	for (i = 0; i < len; i++)       /* NULs between the arguments */
+		if (!cmd[i])
+			cmd[i] = ' ';
+	if (strstr(cmd, "qemu-system") && strstr(cmd, q->needle))
+		q->found = pid;
+	return q->found != 0;
+}
+
 pid_t support_qemu_of(const char *prefix)
 {
-	char needle[256], path[300], buf[8192];
-	struct dirent *de;
-	pid_t found = 0;
-	ssize_t n, i;
-	DIR *d;
-	int fd;
+	struct qemu_search q = { .found = 0 };
 
-	snprintf(needle, sizeof(needle), "guest=%s", prefix);
-	d = opendir("/proc");
-	assert_non_null(d);
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		for (i = 0; i < n; i++)        /* NULs between the arguments */
-			if (!buf[i])
-				buf[i] = ' ';
-		buf[n] = '\0';
-		if (strstr(buf, "qemu-system") && strstr(buf, needle))
-			found = (pid_t)strtol(de->d_name, NULL, 10);
-	}
-	closedir(d);
-	return found;
+	snprintf(q.needle, sizeof(q.needle), "guest=%s", prefix);
+	support_each_proc("cmdline", match_qemu, &q);
+	return q.found;
 }
 
 static void on_alarm(int sig)
