@@ -263,6 +263,7 @@ test_backend_libvirt_SRCS := $(LIBVIRT_BACKEND_SRCS) experiments/rundata.c \
 	experiments/policy.c guest-tools/calibrate.c guest-tools/workunit.c \
 	host-tools/virtstats.c
 test_bootfiles_SRCS := host-tools/bootfiles.c
+test_procscan_SRCS := tests/support/procscan.c
 test_bench_stats_SRCS := bench/stats.c
 test_bench_table_SRCS := bench/table.c bench/stats.c
 # The strict exposition parser (integration tests link tests/support/ whole).
