@@ -104,21 +104,15 @@ int kmfig_plan_stamps(struct bench_ctx *c, struct kmplan *p)
 
 static int stamps_missing(struct bench_ctx *c)
 {
-	char id[BENCH_ID_LEN], what[160];
 	int cfg, rc = 0;
 
-	for (cfg = 1; cfg < NSTAMP && !rc; cfg++) {
-		snprintf(id, sizeof(id), "stamps.kvm-mini.wall.%s", st_name[cfg]);
-		snprintf(what, sizeof(what), "kvm-mini sched throughput, a stamp every %s",
-			 st_name[cfg]);
-		rc = bench_km_missing(c, 2, id, what, NULL);
-	}
-	for (cfg = 2; cfg < NSTAMP && !rc; cfg++) {
-		snprintf(id, sizeof(id), "stamps.kvm-mini.window.%s", st_name[cfg]);
-		snprintf(what, sizeof(what), "kvm-mini: fastest 10 ms of units, a stamp every %s",
-			 st_name[cfg]);
-		rc = bench_km_missing(c, 2, id, what, NULL);
-	}
+	for (cfg = 1; cfg < NSTAMP && !rc; cfg++)
+		rc = bench_km_missingf(c, 2, "stamps.kvm-mini.wall.%s",
+				       "kvm-mini sched throughput, a stamp every %s", st_name[cfg]);
+	for (cfg = 2; cfg < NSTAMP && !rc; cfg++)
+		rc = bench_km_missingf(c, 2, "stamps.kvm-mini.window.%s",
+				       "kvm-mini: fastest 10 ms of units, a stamp every %s",
+				       st_name[cfg]);
 	return rc;
 }
 
@@ -461,20 +455,14 @@ int kmfig_plan_slicing(struct bench_ctx *c, struct kmplan *p)
 
 static int slicing_missing(struct bench_ctx *c)
 {
-	char id[BENCH_ID_LEN], what[160];
 	int t, i, rc = 0;
 
-	for (t = 2; t <= 4 && !rc; t += 2) {
-		snprintf(id, sizeof(id), "slicing.kvm-mini.%dtasks", t);
-		snprintf(what, sizeof(what), "kvm-mini: %d tasks on one vCPU, shares and slices",
-			 t);
-		rc = bench_km_missing(c, 5, id, what, NULL);
-	}
-	for (i = 1; i < NTICK && !rc; i++) {
-		snprintf(id, sizeof(id), "slicing.kvm-mini.tick-%s", tick_name[i]);
-		snprintf(what, sizeof(what), "kvm-mini: the cost of a %s tick", tick_name[i]);
-		rc = bench_km_missing(c, 5, id, what, NULL);
-	}
+	for (t = 2; t <= 4 && !rc; t += 2)
+		rc = bench_km_missingf(c, 5, "slicing.kvm-mini.%dtasks",
+				       "kvm-mini: %d tasks on one vCPU, shares and slices", t);
+	for (i = 1; i < NTICK && !rc; i++)
+		rc = bench_km_missingf(c, 5, "slicing.kvm-mini.tick-%s",
+				       "kvm-mini: the cost of a %s tick", tick_name[i]);
 	return rc;
 }
 

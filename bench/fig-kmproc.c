@@ -182,12 +182,10 @@ int kmfig_memory_rows(struct bench_ctx *c)
 	if (rc < 0)
 		return rc;
 	if (rc) {
-		for (s = 0, rc = 0; s < NSIZES_MEM && !rc; s++) {
-			snprintf(id, sizeof(id), "memory.kvm-mini.%dvcpu", mem_vcpus[s]);
-			snprintf(what, sizeof(what), "kvm-mini peak RSS, %d vCPU%s", mem_vcpus[s],
-				 mem_vcpus[s] > 1 ? "s" : "");
-			rc = bench_km_missing(c, 6, id, what, NULL);
-		}
+		for (s = 0, rc = 0; s < NSIZES_MEM && !rc; s++)
+			rc = bench_km_missingf(c, 6, "memory.kvm-mini.%dvcpu",
+					       "kvm-mini peak RSS, %d vCPU%s", mem_vcpus[s],
+					       mem_vcpus[s] > 1 ? "s" : "");
 		return rc;
 	}
 	for (k = 0; k < n; k++) {
@@ -285,17 +283,14 @@ static int scale_run(const char *dir, double *startup_ms, double *steal, size_t 
 
 static int scale_missing(struct bench_ctx *c)
 {
-	char id[BENCH_ID_LEN], what[160];
 	int s, rc = 0;
 
 	for (s = 0; s < NSIZES_SCALE && !rc; s++) {
-		snprintf(id, sizeof(id), "scale.kvm-mini.%dvcpu.startup", scale_vcpus[s]);
-		snprintf(what, sizeof(what), "kvm-mini with %d vCPUs: start-up", scale_vcpus[s]);
-		rc = bench_km_missing(c, 7, id, what, NULL);
-		snprintf(id, sizeof(id), "scale.kvm-mini.%dvcpu.steal", scale_vcpus[s]);
-		snprintf(what, sizeof(what), "kvm-mini with %d vCPUs: guest steal per vCPU",
-			 scale_vcpus[s]);
-		rc = rc ? rc : bench_km_missing(c, 7, id, what, NULL);
+		rc = bench_km_missingf(c, 7, "scale.kvm-mini.%dvcpu.startup",
+				       "kvm-mini with %d vCPUs: start-up", scale_vcpus[s]);
+		rc = rc ? rc : bench_km_missingf(c, 7, "scale.kvm-mini.%dvcpu.steal",
+						 "kvm-mini with %d vCPUs: guest steal per vCPU",
+						 scale_vcpus[s]);
 	}
 	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,21 @@ int bench_km_missing(struct bench_ctx *c, int figure, const char *id, const char
 		return -ENOSPC;
 	snprintf(r->where, sizeof(r->where), "%s", bench_km_where(c));
 	return 0;
+}
+
+int bench_km_missingf(struct bench_ctx *c, int figure, const char *id_fmt,
+		      const char *what_fmt, ...)
+{
+	char id[BENCH_ID_LEN], what[sizeof(c->tab->rows[0].what)];
+	va_list ap, aq;
+
+	va_start(ap, what_fmt);
+	va_copy(aq, ap);
+	vsnprintf(id, sizeof(id), id_fmt, ap);
+	vsnprintf(what, sizeof(what), what_fmt, aq);
+	va_end(aq);
+	va_end(ap);
+	return bench_km_missing(c, figure, id, what, NULL);
 }
 
 int bench_km_row(struct bench_ctx *c, int figure, const char *id, const char *what,

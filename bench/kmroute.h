@@ -134,6 +134,16 @@ int bench_km_missing(struct bench_ctx *c, int figure, const char *id, const char
 		     const char *why);
 
 /*
+ * bench_km_missing() without @why, for the row whose id and what are
+ * printf-formatted from the arguments that follow: @what_fmt takes them
+ * all, @id_fmt the first of them (all, or fewer: only the what is checked
+ * against them all). 0 or -ENOSPC.
+ */
+int bench_km_missingf(struct bench_ctx *c, int figure, const char *id_fmt,
+		      const char *what_fmt, ...)
+	__attribute__((format(printf, 3, 0), format(printf, 4, 5)));
+
+/*
  * Add a measured kvm-mini row (bench_row() with `where` set to the route);
  * when @v or @b holds no number (every run failed), the row is "not
  * measured" with @note as the reason. Same return as bench_row().

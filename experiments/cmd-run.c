@@ -144,8 +144,8 @@ int cmd_run(int argc, char **argv)
 			o.policy = optarg;
 			break;
 		case 'c':
-			if (!*optarg)
-				return cli_usage_error("--connect: empty URI");
+			if (virt_check_uri_arg("--connect", optarg))
+				return EXIT_USAGE;
 			o.connect_uri = optarg;
 			break;
 		case OPT_DOMAIN_TYPE:

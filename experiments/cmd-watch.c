@@ -122,8 +122,8 @@ static int add_uri(struct watch_config *cfg, const char *uri)
 {
 	size_t i;
 
-	if (!uri[0])
-		return cli_usage_error("--connect: empty URI");
+	if (virt_check_uri_arg("--connect", uri))
+		return EXIT_USAGE;
 	for (i = 0; i < cfg->nuris; i++) {
 		if (!strcmp(cfg->uris[i], uri))
 			return cli_usage_error("--connect %s: given twice", uri);

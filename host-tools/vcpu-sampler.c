@@ -198,8 +198,8 @@ static int parse_args(int argc, char **argv, struct vs_config *cfg)
 			cfg->pid = (pid_t)v;
 			break;
 		case VS_OPT_CONNECT:
-			if (!optarg[0])
-				return cli_usage_error("--connect: empty URI");
+			if (virt_check_uri_arg("--connect", optarg))
+				return EXIT_USAGE;
 			cfg->uri = optarg;
 			break;
 		case VS_OPT_DOMAIN:

@@ -252,6 +252,11 @@ int virt_prom_vcpus(struct promexp *p, const struct virt_prom_family *fam, const
 	return p->err;
 }
 
+int virt_check_uri_arg(const char *opt, const char *uri)
+{
+	return uri[0] ? 0 : cli_usage_error("%s: empty URI", opt);
+}
+
 int virt_target_getopt(int argc, char *const argv[], const char *shortopts,
 		       const struct option *longopts, const char **uri, const char **domain,
 		       int *rc)
@@ -261,11 +266,12 @@ int virt_target_getopt(int argc, char *const argv[], const char *shortopts,
 	*rc = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) == 'c' || opt == 'd') {
-		if (!optarg[0]) {
-			*rc = opt == 'c' ? cli_usage_error("--connect: empty URI")
-					 : cli_usage_error("--domain: empty name");
+		if (opt == 'c')
+			*rc = virt_check_uri_arg("--connect", optarg);
+		else if (!optarg[0])
+			*rc = cli_usage_error("--domain: empty name");
+		if (*rc)
 			return -1;
-		}
 		*(opt == 'c' ? uri : domain) = optarg;
 	}
 	return opt;

@@ -282,4 +282,11 @@ int virt_target_getopt(int argc, char *const argv[], const char *shortopts,
 		       const struct option *longopts, const char **uri, const char **domain,
 		       int *rc);
 
+/*
+ * The check every tool makes of a libvirt URI given with option @opt
+ * ("--connect"): an empty one is a usage error, said with the --help hint
+ * ("--connect: empty URI"). Returns 0, or EXIT_USAGE (2).
+ */
+int virt_check_uri_arg(const char *opt, const char *uri);
+
 #endif
