@@ -31,7 +31,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define BOOT_SLACK_NS NS_PER_MS         /* TSC-to-clock conversion error, generous */
+/*
+ * How far a converted boot stamp may stray outside [process start, now]:
+ * 50 ms, plus half its distance from the conversion's reference. Nested,
+ * L2's TSC against L1's clock is off by 10% and more over 150 ms (seen: an
+ * idle guest's boot converted to 15 ms after the run's results were taken);
+ * a scribbled stamp is off by seconds or years.
+ */
+#define BOOT_SLACK_NS (50 * NS_PER_MS)
 #define TSS_ADDR 0xfffbd000ul          /* three pages KVM needs on VMX, unused by the guest */
 
 struct kmini_vm {
@@ -542,6 +549,7 @@ static void convert(struct kmini_vm *vm, struct run_state *st, struct kmini_tsc_
 		    struct kmini_result *res)
 {
 	const struct kmini_shared *sh = (const struct kmini_shared *)(vm->mem + KMINI_SHARED_GPA);
+	int64_t now = mono_ns();
 	struct kmini_stamp *o;
 	size_t k;
 	int i;
@@ -549,7 +557,7 @@ static void convert(struct kmini_vm *vm, struct run_state *st, struct kmini_tsc_
 	for (i = 0; i < vm->cfg.nvcpus; i++) {
 		struct kmini_tsc_conv *end = &vm->vcpu[i].conv;
 		uint64_t rel = sh->vcpu[i].release_tsc;
-		int64_t dns;
+		int64_t dns, slack;
 
 		if (rel) {
 			start[i].ref_tsc = rel;
@@ -564,11 +572,14 @@ static void convert(struct kmini_vm *vm, struct run_state *st, struct kmini_tsc_
 				       res->t0_ns;
 		/*
 		 * The boot stamp is guest memory: a hostile guest can write
-		 * anything there. The first instruction ran after the threads
-		 * were started and before t0; a stamp elsewhere is unknown.
+		 * anything there. The first instruction ran after this process
+		 * started and before now (a guest that does not calibrate may
+		 * boot after t0, an idle one nested even after a 10 ms run's
+		 * end); a stamp far outside is unknown.
 		 */
-		if (res->t0_ns + res->vcpu[i].boot_ns < vm->mark_ns[KMINI_PH_LOAD] - BOOT_SLACK_NS ||
-		    res->vcpu[i].boot_ns > BOOT_SLACK_NS)
+		slack = BOOT_SLACK_NS + llabs(res->t0_ns + res->vcpu[i].boot_ns - start[i].ref_ns) / 2;
+		if (res->t0_ns + res->vcpu[i].boot_ns < vm->cfg.process_start_ns - slack ||
+		    res->t0_ns + res->vcpu[i].boot_ns > now + slack)
 			res->vcpu[i].boot_ns = KMINI_NS_UNKNOWN;
 	}
 	res->tsc_khz = start[0].khz;

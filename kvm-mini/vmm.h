@@ -95,7 +95,8 @@ struct kmini_vcpu_result {
 	int64_t calib_ns;              /* the guest's calibration took (before t0), 0: none */
 	int64_t boot_ns;               /* first guest instruction, from t0 (< 0: before it);
 					  KMINI_NS_UNKNOWN when the guest's boot stamp
-					  (guest memory) lies outside the run's set-up */
+					  (guest memory) lies far before this process
+					  started or after the run's results were taken */
 	uint64_t exits;                /* KVM_RUN returns to user space */
 	uint64_t host_delay_base_ns;   /* thread's run delay at t0 */
 	uint64_t steal_at_enable_ns;   /* the guest's first steal reading (raw) */
