@@ -177,9 +177,9 @@ static int run_nested_twice(struct bench_ctx *c, struct bench_km_group *g,
 				 log_last_error());
 		else if (*status)
 			snprintf(g->why, sizeof(g->why), "the nested boot exited %d%s (see %.500s)",
-				 *status, *status == 124 ? ", its timeout" :
-				 *status == 125 ? ", no status from the guest" : "", log);
-		if (attempt == 2 || !(rc == -ETIMEDOUT || *status == 124 || *status == 125))
+				 *status, *status == KMNESTED_TIMED_OUT ? ", its timeout" :
+				 *status == KMNESTED_NO_STATUS ? ", no status from the guest" : "", log);
+		if (attempt == 2 || !kmnested_boot_failed(rc, *status))
 			break;
 		if (cli_stop_requested())
 			return -EINTR;

@@ -192,10 +192,10 @@ static int nested_failure(int status, const char *log)
 
 	tail_of(log, tail, sizeof(tail));
 	switch (status) {
-	case 124:
+	case KMNESTED_TIMED_OUT:
 		return log_err(-ETIMEDOUT, "nested kvm-mini: the L1 guest did not finish in time "
 			       "(QEMU killed); the end of %s:\n%s", log, tail);
-	case 125:
+	case KMNESTED_NO_STATUS:
 		return log_err(-EPROTO, "nested kvm-mini: the L1 guest reported no exit status (it "
 			       "crashed?); the end of %s:\n%s", log, tail);
 	default:
@@ -266,8 +266,7 @@ static int run_nested(struct kvmmini_session *ks, const struct run_policy *p, in
 		 * TCG L1 guest rarely stalls (docs/kvm-nested.md), so it gets
 		 * one more boot, said on stderr.
 		 */
-		if (attempt > 1 || access(meta, F_OK) == 0 ||
-		    !(e == -ETIMEDOUT || (!e && (status == 124 || status == 125))))
+		if (attempt > 1 || access(meta, F_OK) == 0 || !kmnested_boot_failed(e, status))
 			break;
 		if (cli_stop_requested()) {
 			e = -EINTR;    /* the harness ended as the stop came: no second boot */
@@ -281,7 +280,7 @@ static int run_nested(struct kvmmini_session *ks, const struct run_policy *p, in
 		}
 		tail_of(log_tmp, tail, sizeof(tail));
 		log_warn("policy %s repetition %d: the nested L1 guest %s; booting it once more. "
-			 "The end of its console:\n%s", p->name, r + 1, status == 125 ?
+			 "The end of its console:\n%s", p->name, r + 1, status == KMNESTED_NO_STATUS ?
 			 "reported no exit status" : "did not finish in time", tail);
 	}
 	if (rename(log_tmp, log_path)) {

@@ -16,6 +16,7 @@
 #ifndef STEALSCOPE_KMNESTED_H
 #define STEALSCOPE_KMNESTED_H
 
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,5 +84,22 @@ int kmnested_run(const struct kmnested *n, char *const *args, int64_t duration_n
  * up to @timeout_s plus KMNESTED_KILL_GRACE_NS. Returns as kmnested_run().
  */
 int kmnested_exec(char *const *argv, int timeout_s, const char *log, int *status);
+
+/* The harness's exit statuses of its own (kvm-nested.sh --help). */
+#define KMNESTED_TIMED_OUT 124         /* its timeout killed QEMU */
+#define KMNESTED_NO_STATUS 125         /* the guest reported no status (it crashed) */
+
+/*
+ * Whether a kmnested_run()/kmnested_exec() that returned @rc with *@status
+ * failed in the boot itself (the harness's timeout, no status from the
+ * guest, or the harness outliving its timeout), not in the command: the
+ * L1 guest under TCG rarely stalls (docs/kvm-nested.md), and such a boot
+ * may be tried once more. A stop request (-EINTR) is not such a failure.
+ */
+static inline int kmnested_boot_failed(int rc, int status)
+{
+	return rc == -ETIMEDOUT ||
+	       (!rc && (status == KMNESTED_TIMED_OUT || status == KMNESTED_NO_STATUS));
+}
 
 #endif
