@@ -17,16 +17,18 @@
 
 #define COPY_CHUNK 65536
 
-int bootfiles_reachable(const char *path)
+/* bootfiles_reachable(), leaving @path's resolved form in @resolved (PATH_MAX bytes). */
+static int reachable(const char *path, char *resolved)
 {
 	char real[PATH_MAX], *slash;
 	struct stat st;
 	int rc;
 
-	if (!realpath(path, real)) {
+	if (!realpath(path, resolved)) {
 		rc = -errno;
 		return log_err(rc, "%s: %s", path, strerror(-rc));
 	}
+	memcpy(real, resolved, sizeof(real));   /* cut up below, one directory at a time */
 	if (stat(real, &st)) {
 		rc = -errno;
 		return log_err(rc, "%s: %s", real, strerror(-rc));
@@ -49,6 +51,13 @@ int bootfiles_reachable(const char *path)
 			break;
 	}
 	return 1;
+}
+
+int bootfiles_reachable(const char *path)
+{
+	char resolved[PATH_MAX];
+
+	return reachable(path, resolved);
 }
 
 /* Copy @src to the new file @dst (mode 0644, whatever the umask). */
@@ -209,13 +218,9 @@ int bootfiles_stage(struct bootfiles *bf, const char *const *src, int n, const c
 	if (!base)
 		base = BOOTFILES_BASE;
 	for (i = 0; i < n && !rc; i++) {
-		r = bootfiles_reachable(src[i]);
+		r = reachable(src[i], bf->path[i]);
 		if (r < 0) {
 			rc = r;
-			break;
-		}
-		if (!realpath(src[i], bf->path[i])) {
-			rc = log_err(-errno, "%s: %s", src[i], strerror(errno));
 			break;
 		}
 		bf->staged[i] = !r;
